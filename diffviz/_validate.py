@@ -1,0 +1,130 @@
+"""Checks at the public boundary: bad input raises a ``ValueError`` naming the parameter.
+
+How this works under ``jax.jit``
+--------------------------------
+Shapes and dtypes are known while a function is traced, so they are always checked.
+*Values* are only known when an argument is concrete (a Python number, a NumPy array or a
+JAX array outside ``jit``). Inside a jitted function an argument is a tracer with no value,
+so range and finiteness checks are skipped for it; this is the rule for every public
+function in diffviz. Validate at the boundary before you jit (the training loop and the
+samplers draw their own time steps, which are in range by construction), or call the
+function once eagerly while developing. An out-of-range traced index would be clamped by
+JAX's gather, never turned into a NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True when ``x`` has a value now (it is not a tracer inside ``jit``/``vmap``/``grad``)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def as_float_array(name: str, x) -> jax.Array:
+    """``x`` as a float32 array; complex, boolean and object input is refused."""
+    if isinstance(x, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a real number or array of real numbers; got a bool")
+    try:
+        arr = jnp.asarray(x)
+    except TypeError as err:
+        raise ValueError(f"{name} must be a real number or array of real numbers; got {type(x).__name__}") from err
+    if arr.dtype == jnp.bool_ or jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise ValueError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    return arr.astype(jnp.float32)
+
+
+def check_finite(name: str, x: jax.Array) -> jax.Array:
+    """Raise if a concrete ``x`` holds NaN or infinity; return ``x`` unchanged."""
+    if is_concrete(x) and x.size and not bool(jnp.all(jnp.isfinite(x))):
+        n_bad = int(jnp.sum(~jnp.isfinite(x)))
+        raise ValueError(f"{name} must be finite; it holds {n_bad} NaN or infinite value(s)")
+    return x
+
+
+def data_array(name: str, x, *, min_ndim: int = 0) -> jax.Array:
+    """A finite float32 array with at least ``min_ndim`` dimensions."""
+    arr = check_finite(name, as_float_array(name, x))
+    if arr.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s); got shape {arr.shape}")
+    return arr
+
+
+def check_shape(name: str, x: jax.Array, expected: tuple, what: str) -> None:
+    """Raise unless ``x.shape == expected``; ``what`` says in words what the shape means."""
+    if tuple(x.shape) != tuple(expected):
+        raise ValueError(f"{name} must have shape {tuple(expected)} ({what}); got {tuple(x.shape)}")
+
+
+def check_open_unit_interval(name: str, x: jax.Array) -> None:
+    """Raise if a concrete ``x`` has an entry outside the open interval (0, 1)."""
+    if is_concrete(x):
+        bad = ~((x > 0) & (x < 1))
+        if bool(jnp.any(bad)):
+            first = float(jnp.ravel(x)[jnp.argmax(jnp.ravel(bad))])
+            raise ValueError(f"{name} must lie in the open interval (0, 1); got {first!r}")
+
+
+def check_positive(name: str, x: jax.Array) -> None:
+    """Raise if a concrete ``x`` has an entry that is not strictly positive."""
+    if is_concrete(x) and bool(jnp.any(~(x > 0))):
+        raise ValueError(f"{name} must be > 0 everywhere; got minimum {float(jnp.min(x))!r}")
+
+
+def positive_int(name: str, n, *, minimum: int = 1) -> int:
+    """A Python ``int`` >= ``minimum`` (a static size such as ``T`` or a sample count)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {n!r}")
+    if n < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {n}")
+    return int(n)
+
+
+def timestep(name: str, t, T: int, *, lo: int = 0) -> jax.Array:
+    """A scalar int32 time step, checked to lie in ``lo..T`` when it is concrete.
+
+    Floats are refused even when integral (``3.0``): discrete time is an integer, and a
+    float ``t`` usually means a continuous-time value passed by mistake.
+    """
+    if isinstance(t, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer time step in {lo}..{T}; got a bool")
+    if isinstance(t, numbers.Integral):
+        if not lo <= int(t) <= T:
+            raise ValueError(f"{name} must be an integer time step in {lo}..{T}; got {int(t)}")
+        return jnp.asarray(int(t), jnp.int32)
+    if isinstance(t, numbers.Real):
+        raise ValueError(f"{name} must be an integer time step in {lo}..{T}; got the float {t!r}")
+    arr = jnp.asarray(t)
+    if not jnp.issubdtype(arr.dtype, jnp.integer) or arr.dtype == jnp.bool_:
+        raise ValueError(f"{name} must be an integer time step in {lo}..{T}; got dtype {arr.dtype}")
+    if arr.ndim != 0:
+        raise ValueError(
+            f"{name} must be a scalar time step (use jax.vmap for one t per example); got shape {arr.shape}"
+        )
+    if is_concrete(arr) and not lo <= int(arr) <= T:
+        raise ValueError(f"{name} must be an integer time step in {lo}..{T}; got {int(arr)}")
+    return arr.astype(jnp.int32)
+
+
+def prng_key(name: str, key) -> jax.Array:
+    """Check that ``key`` looks like a JAX PRNG key (new-style typed or legacy uint32[2])."""
+    if key is None:
+        raise ValueError(f"{name} must be a JAX PRNG key (jax.random.key(seed)); got None")
+    try:
+        arr = jnp.asarray(key) if not isinstance(key, jax.Array) else key
+    except TypeError as err:
+        raise ValueError(f"{name} must be a JAX PRNG key (jax.random.key(seed)); got {type(key).__name__}") from err
+    if jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
+        if arr.ndim != 0:
+            raise ValueError(f"{name} must be a single PRNG key; got an array of keys with shape {arr.shape}")
+        return arr
+    if arr.dtype == jnp.uint32 and arr.shape == (2,):
+        return arr
+    raise ValueError(
+        f"{name} must be a JAX PRNG key (jax.random.key(seed)); got dtype {arr.dtype} and shape {arr.shape}"
+    )
