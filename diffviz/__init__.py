@@ -49,31 +49,86 @@ from diffviz._schedules import (
     schedule_from_betas,
 )
 
+# --- learning: model and training (owner: training) ---
+from diffviz._losses import (
+    BoundTerms,
+    batch_eps_loss,
+    eps_loss,
+    nats_to_bits_per_dim,
+    reverse_mean,
+    reverse_variance,
+    variational_bound,
+)
+from diffviz._model import (
+    Denoiser,
+    DenoiserConfig,
+    apply_denoiser,
+    count_params,
+    init_denoiser,
+    sinusoidal_embedding,
+)
+from diffviz._train import TrainState, fit, init_train_state, make_train_step
+# --- learning: samplers, metrics, checkpoints (owner: sampling) ---
+from diffviz._checkpoint import load_params, save_params
+from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
+from diffviz._sampling import (
+    ddim_sample,
+    ddim_timesteps,
+    ddpm_sample,
+    exact_eps_fn,
+    model_eps_fn,
+)
+# --- course: plots and widgets (owner: notebooks) ---
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoundTerms",
+    "Denoiser",
+    "DenoiserConfig",
     "GaussianMixture",
     "Schedule",
     "TOY_DATASETS_2D",
+    "TrainState",
+    "apply_denoiser",
+    "batch_eps_loss",
     "checkerboard_log_prob",
     "constant_schedule",
     "cosine_schedule",
+    "count_params",
+    "ddim_sample",
+    "ddim_timesteps",
+    "ddpm_sample",
     "diffuse_mixture",
     "eight_gaussians_mixture",
+    "energy_distance",
+    "eps_loss",
     "eps_to_score",
     "eps_to_x0",
+    "exact_eps_fn",
+    "fit",
     "forward_step_params",
     "gaussian_mixture",
+    "histogram_kl",
+    "init_denoiser",
+    "init_train_state",
     "linear_schedule",
+    "load_params",
+    "make_train_step",
     "marginal_params",
     "mixture_1d",
     "mixture_log_prob",
     "mixture_score",
+    "model_eps_fn",
+    "nats_to_bits_per_dim",
+    "noise_floor",
     "optimal_denoiser",
     "optimal_eps",
     "posterior_params",
     "posterior_variance",
     "prior_kl",
+    "reverse_mean",
+    "reverse_variance",
     "run_forward_chain",
     "sample_checkerboard",
     "sample_eight_gaussians",
@@ -82,7 +137,11 @@ __all__ = [
     "sample_mixture",
     "sample_moons",
     "sample_swiss_roll",
+    "save_params",
     "schedule_from_betas",
     "score_to_eps",
+    "sinusoidal_embedding",
+    "sliced_wasserstein",
+    "variational_bound",
     "x0_to_eps",
 ]

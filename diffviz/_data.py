@@ -55,17 +55,6 @@ from diffviz._mixture import GaussianMixture, sample_mixture
 # --------------------------------------------------------------------------------------------
 
 
-def _typed_key(key) -> jax.Array:
-    """Check ``key`` and return it as a typed key array.
-
-    A legacy ``uint32[2]`` key (``jax.random.PRNGKey``) is wrapped as the threefry key it
-    stands for, which gives the same draws; the kernels then compile once for both kinds.
-    """
-    key = v.prng_key("key", key)
-    if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.wrap_key_data(key, impl="threefry2x32")
-    return key
-
 
 def _noise_level(noise) -> jax.Array:
     """A scalar float32 noise std, checked finite and >= 0 when concrete."""
@@ -180,7 +169,7 @@ def sample_eight_gaussians(key, n: int) -> jax.Array:
     Raises:
         ValueError: if ``key`` is not a PRNG key or ``n`` is not an integer >= 1.
     """
-    key = _typed_key(key)
+    key = v.prng_key("key", key)
     n = v.positive_int("n", n)
     return _eight_gaussians_kernel(key, n)
 
@@ -250,7 +239,7 @@ def sample_swiss_roll(key, n: int, noise=0.5) -> jax.Array:
         ValueError: if ``key`` is not a PRNG key, ``n`` is not an integer >= 1, or ``noise``
             is negative, NaN or infinite.
     """
-    key = _typed_key(key)
+    key = v.prng_key("key", key)
     n = v.positive_int("n", n)
     return _swiss_roll_kernel(key, n, _noise_level(noise))
 
@@ -310,7 +299,7 @@ def sample_moons(key, n: int, noise=0.1) -> jax.Array:
         ValueError: if ``key`` is not a PRNG key, ``n`` is not an integer >= 1, or ``noise``
             is negative, NaN or infinite.
     """
-    key = _typed_key(key)
+    key = v.prng_key("key", key)
     n = v.positive_int("n", n)
     return _moons_kernel(key, n, _noise_level(noise))
 
@@ -365,7 +354,7 @@ def sample_checkerboard(key, n: int) -> jax.Array:
     Raises:
         ValueError: if ``key`` is not a PRNG key or ``n`` is not an integer >= 1.
     """
-    key = _typed_key(key)
+    key = v.prng_key("key", key)
     n = v.positive_int("n", n)
     return _checkerboard_kernel(key, n)
 

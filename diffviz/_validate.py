@@ -112,7 +112,11 @@ def timestep(name: str, t, T: int, *, lo: int = 0) -> jax.Array:
 
 
 def prng_key(name: str, key) -> jax.Array:
-    """Check that ``key`` looks like a JAX PRNG key (new-style typed or legacy uint32[2])."""
+    """Check that ``key`` is a JAX PRNG key and return it as a typed key.
+
+    Accepts new-style typed keys (``jax.random.key``) and legacy ``uint32[2]`` keys
+    (``jax.random.PRNGKey``), which are wrapped as threefry keys and give the same draws.
+    """
     if key is None:
         raise ValueError(f"{name} must be a JAX PRNG key (jax.random.key(seed)); got None")
     try:
@@ -124,7 +128,9 @@ def prng_key(name: str, key) -> jax.Array:
             raise ValueError(f"{name} must be a single PRNG key; got an array of keys with shape {arr.shape}")
         return arr
     if arr.dtype == jnp.uint32 and arr.shape == (2,):
-        return arr
+        # A legacy jax.random.PRNGKey: wrap it as the threefry key it stands for (same draws),
+        # so compiled kernels see one key type.
+        return jax.random.wrap_key_data(arr, impl="threefry2x32")
     raise ValueError(
         f"{name} must be a JAX PRNG key (jax.random.key(seed)); got dtype {arr.dtype} and shape {arr.shape}"
     )

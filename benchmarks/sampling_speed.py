@@ -1,0 +1,78 @@
+"""Sampling: 10,000 points with 1000-step DDPM and with 50-step DDIM, time and quality.
+
+The default denoiser is trained briefly on two moons (the same recipe as the
+time-to-quality benchmark), then sampled. Time is compared with the FLOP-bound time: the
+network's matmul FLOPs (2 x MACs per example per step) at this machine's float32 matmul
+rate (a 2048^3 product in JAX). Quality is sliced-W1 to fresh data, next to the noise floor.
+
+Run:  .venv/bin/python benchmarks/sampling_speed.py [--train-steps 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import time
+
+import jax
+import optax
+
+import diffviz as dv
+from train_throughput import sgemm_gflops
+
+N = 10_000
+
+
+def macs_per_example(c: dv.DenoiserConfig) -> int:
+    n_in = (c.dim * c.input_dim if c.input_dim else c.dim) + c.time_dim
+    return n_in * c.width + c.depth * c.width * c.width + c.width * c.dim
+
+
+def timed(fn, repeats=3):
+    fn().block_until_ready()  # compile
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        out.block_until_ready()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--train-steps", type=int, default=8000)
+    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--input-dim", type=int, default=16)
+    args = p.parse_args()
+    config = dv.DenoiserConfig(dim=2, width=args.width, input_dim=args.input_dim)
+    schedule = dv.linear_schedule(1000)
+    sampler = dv.sample_moons
+    graphdef, params = dv.init_denoiser(jax.random.key(0), config)
+    opt = optax.adam(optax.warmup_cosine_decay_schedule(0.0, 2e-3, 200, 20_000, 1e-4))
+    step = dv.make_train_step(graphdef, schedule, opt, ema_decay=0.999)
+    state, _ = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), sampler, batch_size=256, num_steps=args.train_steps, steps_per_call=500, progress=False)
+    eps_fn = dv.model_eps_fn(graphdef, state.ema_params)
+
+    peak = sgemm_gflops()
+    metric = functools.partial(dv.sliced_wasserstein, jax.random.key(123))
+    floor = dv.noise_floor(jax.random.key(7), metric, sampler, N, repeats=5)
+    data = sampler(jax.random.key(8), N)
+    print(f"model {config}: {dv.count_params(params)} params, {macs_per_example(config)} MACs/example; matmul rate {peak:.0f} GFLOP/s")
+    print(f"noise floor SW1 (10k vs 10k data) = {floor:.4f}")
+    print(f"{'sampler':>14} {'steps':>6} {'seconds':>8} {'FLOP-bound s':>13} {'ratio':>6} {'SW1':>8} {'x floor':>8}")
+    cases = [
+        ("DDPM beta", 1000, lambda: dv.ddpm_sample(jax.random.key(2), eps_fn, schedule, (N, 2))),
+        ("DDPM beta~", 1000, lambda: dv.ddpm_sample(jax.random.key(2), eps_fn, schedule, (N, 2), variance="beta_tilde")),
+        ("DDIM eta=0", 50, lambda: dv.ddim_sample(jax.random.key(2), eps_fn, schedule, (N, 2), num_steps=50)),
+        ("DDPM-like DDIM", 50, lambda: dv.ddim_sample(jax.random.key(2), eps_fn, schedule, (N, 2), num_steps=50, eta=1.0)),
+    ]
+    for name, steps, fn in cases:
+        seconds, samples = timed(fn)
+        bound = 2 * macs_per_example(config) * N * steps / (peak * 1e9)
+        sw = float(metric(samples, data))
+        print(f"{name:>14} {steps:>6} {seconds:>8.2f} {bound:>13.2f} {seconds / bound:>6.2f} {sw:>8.4f} {sw / floor:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Training throughput: diffviz (JAX) against a PyTorch reference of the same network.
+
+The network is the "tiny-diffusion" 2-D setup: sinusoidal embeddings of size 128 for x, y
+and t (input scale 25 for x and y), a Linear to 128, GELU, three residual blocks
+``h + GELU(Linear(h))`` of width 128, and a Linear to 2; Adam with learning rate 1e-3;
+the epsilon loss with T = 1000 and the linear schedule. The PyTorch version below is written
+for this benchmark (eager mode, the usual training loop).
+
+Both sides are timed interleaved, round after round, and the median of the rounds is
+reported, so that a background load hits both alike. Achieved GFLOP/s counts the matmul
+FLOPs of forward + backward (3 x 2 x MACs per example) and is compared with this machine's
+own float32 matmul rate (a 2048 x 2048 x 2048 product in JAX).
+
+Run:  .venv/bin/python benchmarks/train_throughput.py [--rounds 5] [--batches 32 512 2048]
+(needs the optional ``bench`` extra for torch: ``pip install -c constraints.txt -e .[bench]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import diffviz as dv
+
+CONFIG = dv.DenoiserConfig(dim=2, width=128, depth=3, time_dim=128, input_dim=128, input_scale=25.0)
+MACS_PER_EXAMPLE = (2 * 128 + 128) * 128 + 3 * 128 * 128 + 128 * 2
+
+
+def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    f(a).block_until_ready()
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f(a).block_until_ready()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+class JaxRunner:
+    def __init__(self, batch: int, steps: int):
+        schedule = dv.linear_schedule(1000)
+        graphdef, params = dv.init_denoiser(jax.random.key(0), CONFIG)
+        opt = optax.adam(1e-3)
+        self.step = dv.make_train_step(graphdef, schedule, opt, ema_decay=0.999)
+        self.state = dv.init_train_state(params, opt)
+        self.batch, self.steps = batch, steps
+        self.key = jax.random.key(1)
+        self.run()  # compile
+
+    def run(self) -> float:
+        self.key, sub = jax.random.split(self.key)
+        t0 = time.perf_counter()
+        self.state, _ = dv.fit(sub, self.step, self.state, dv.sample_moons, batch_size=self.batch, num_steps=self.steps, steps_per_call=self.steps, progress=False)
+        return self.steps / (time.perf_counter() - t0)
+
+
+class TorchRunner:
+    def __init__(self, batch: int, steps: int):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        self.torch = torch
+
+        class Sinusoidal(nn.Module):
+            def __init__(self, size, scale=1.0):
+                super().__init__()
+                half = size // 2
+                self.register_buffer("freqs", scale * torch.exp(-math.log(1e4) * torch.arange(half) / (half - 1)))
+
+            def forward(self, u):
+                ang = u[:, None] * self.freqs[None, :]
+                return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
+
+        class Block(nn.Module):
+            def __init__(self, w):
+                super().__init__()
+                self.lin = nn.Linear(w, w)
+
+            def forward(self, h):
+                return h + nn.functional.gelu(self.lin(h))
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.ex, self.et = Sinusoidal(128, 25.0), Sinusoidal(128)
+                self.inp = nn.Linear(3 * 128, 128)
+                self.blocks = nn.Sequential(*[Block(128) for _ in range(3)])
+                self.out = nn.Linear(128, 2)
+
+            def forward(self, x, t):
+                h = torch.cat([self.ex(x[:, 0]), self.ex(x[:, 1]), self.et(t.float())], dim=-1)
+                return self.out(self.blocks(nn.functional.gelu(self.inp(h))))
+
+        self.net = Net()
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        betas = torch.linspace(1e-4, 0.02, 1000)
+        self.abar = torch.cumprod(1 - betas, 0)
+        self.batch, self.steps = batch, steps
+        self.data = torch.as_tensor(np.asarray(dv.sample_moons(jax.random.key(2), 100_000)))
+        self.run()
+
+    def run(self) -> float:
+        torch = self.torch
+        t0 = time.perf_counter()
+        for _ in range(self.steps):
+            x0 = self.data[torch.randint(0, self.data.shape[0], (self.batch,))]
+            t = torch.randint(0, 1000, (self.batch,))
+            eps = torch.randn_like(x0)
+            a = self.abar[t][:, None]
+            xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+            loss = torch.nn.functional.mse_loss(self.net(xt, t), eps)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+        return self.steps / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batches", type=int, nargs="+", default=[32, 512, 2048])
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    peak = sgemm_gflops()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; jax {jax.__version__} on {jax.devices()[0].platform}; torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(f"float32 matmul rate (2048^3 in JAX): {peak:.0f} GFLOP/s")
+    print(f"model: {dv.count_params(dv.init_denoiser(jax.random.key(0), CONFIG)[1])} parameters, {MACS_PER_EXAMPLE} MACs per example")
+    print(f"{'batch':>6} {'jax steps/s':>12} {'torch steps/s':>14} {'ratio':>6} {'jax GFLOP/s':>12} {'% of matmul':>11}")
+    for batch in args.batches:
+        steps = max(20, int(20_000 / batch ** 0.8))
+        jr, tr = JaxRunner(batch, steps), TorchRunner(batch, max(10, steps // 4))
+        j_rates, t_rates = [], []
+        for _ in range(args.rounds):
+            j_rates.append(jr.run())
+            t_rates.append(tr.run())
+        j, t = statistics.median(j_rates), statistics.median(t_rates)
+        gflops = j * batch * 6 * MACS_PER_EXAMPLE / 1e9
+        print(f"{batch:>6} {j:>12.1f} {t:>14.1f} {j / t:>6.2f} {gflops:>12.1f} {100 * gflops / peak:>10.0f}%")
+
+
+if __name__ == "__main__":
+    main()

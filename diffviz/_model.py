@@ -1,0 +1,136 @@
+r"""The denoiser network: a small MLP that predicts the noise :math:`\varepsilon` in :math:`x_t`.
+
+Architecture (all sizes configurable with :class:`DenoiserConfig`)::
+
+    x_t (..., d) --sinusoidal per coordinate (optional)--> (..., d * input_dim)  --\
+    t   (...)    --sinusoidal embedding----------------->  (..., time_dim)      ---concat--> Linear -> GELU
+        -> depth x [h + GELU(Linear(h))]  (residual blocks of width `width`)
+        -> Linear -> eps_hat (..., d)
+
+A sinusoidal embedding of a scalar :math:`u` is :math:`(\sin(\omega_i u), \cos(\omega_i u))_i`
+with frequencies :math:`\omega_i` spaced geometrically from 1 to :math:`10^{-4}` (times a
+``scale``). For the time step it tells the network "which noise level" in a form an MLP can
+use; for the input coordinates (``input_dim > 0``) it lets a small MLP draw sharp features,
+which helps on the 2-D toys.
+
+The network is a ``flax.nnx`` module, but training and sampling use it as a *pure function*
+of its parameters: :func:`init_denoiser` returns ``(graphdef, params)`` once, and
+:func:`apply_denoiser` merges them inside ``jit``. (Measured here: graph-mode ``nnx.jit``
+ran at about a third of the speed of this split/merge bridge in a plain ``jax.jit``.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from diffviz import _validate as v
+
+
+class DenoiserConfig(NamedTuple):
+    """Sizes of the denoiser MLP.
+
+    Attributes:
+        dim: data dimension ``d`` (1 for 1-D data, 2 for the 2-D toys, 64 for 8x8 digits).
+        width: hidden width of every layer.
+        depth: number of residual blocks.
+        time_dim: size of the sinusoidal time embedding (even).
+        input_dim: size of the sinusoidal embedding of *each* input coordinate (even), or 0
+            to feed the coordinates in directly.
+        input_scale: frequency scale of the input embedding (coordinates are about unit size).
+    """
+
+    dim: int
+    width: int = 64
+    depth: int = 3
+    time_dim: int = 32
+    input_dim: int = 0
+    input_scale: float = 25.0
+
+
+def sinusoidal_embedding(u: jax.Array, size: int, scale: float = 1.0) -> jax.Array:
+    r"""Sin/cos features of ``u``: shape ``(...,)`` -> ``(..., size)``; ``size`` even, >= 4.
+
+    Frequencies :math:`\omega_i = \text{scale}\cdot 10^{-4 i/(h-1)}`, :math:`i = 0..h-1`,
+    :math:`h = \text{size}/2`; output :math:`[\sin(\omega u), \cos(\omega u)]`.
+    """
+    half = size // 2
+    freqs = scale * jnp.exp(-jnp.log(1e4) * jnp.arange(half, dtype=jnp.float32) / (half - 1))  # (h,)
+    angles = u[..., None].astype(jnp.float32) * freqs.reshape((1,) * u.ndim + (half,))  # (..., h)
+    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
+
+
+class _ResidualBlock(nnx.Module):
+    def __init__(self, width: int, *, rngs: nnx.Rngs):
+        self.linear = nnx.Linear(width, width, rngs=rngs)
+
+    def __call__(self, h: jax.Array) -> jax.Array:
+        return h + jax.nn.gelu(self.linear(h), approximate=False)
+
+
+class Denoiser(nnx.Module):
+    """The epsilon-predicting MLP; see the module docstring for the architecture."""
+
+    def __init__(self, config: DenoiserConfig, *, rngs: nnx.Rngs):
+        self.config = config
+        c = config
+        in_features = (c.dim * c.input_dim if c.input_dim else c.dim) + c.time_dim
+        self.inp = nnx.Linear(in_features, c.width, rngs=rngs)
+        self.blocks = nnx.List([_ResidualBlock(c.width, rngs=rngs) for _ in range(c.depth)])
+        self.out = nnx.Linear(c.width, c.dim, rngs=rngs)
+
+    def __call__(self, x_t: jax.Array, t: jax.Array) -> jax.Array:
+        """``x_t: (..., d)`` float, ``t: (...)`` integer steps -> predicted noise ``(..., d)``."""
+        c = self.config
+        if c.input_dim:
+            feats = sinusoidal_embedding(x_t, c.input_dim, c.input_scale)  # (..., d, input_dim)
+            feats = feats.reshape(x_t.shape[:-1] + (c.dim * c.input_dim,))
+        else:
+            feats = x_t
+        h = jnp.concatenate([feats, sinusoidal_embedding(t, c.time_dim)], axis=-1)
+        h = jax.nn.gelu(self.inp(h), approximate=False)  # (..., width)
+        for block in self.blocks:
+            h = block(h)
+        return self.out(h)
+
+
+def _check_config(config: DenoiserConfig) -> DenoiserConfig:
+    if not isinstance(config, DenoiserConfig):
+        raise ValueError(f"config must be a DenoiserConfig; got {type(config).__name__}")
+    v.positive_int("config.dim", config.dim)
+    v.positive_int("config.width", config.width)
+    v.positive_int("config.depth", config.depth, minimum=0)
+    for name in ("time_dim", "input_dim"):
+        size = getattr(config, name)
+        v.positive_int(f"config.{name}", size, minimum=0)
+        if size % 2 or (size and size < 4) or (name == "time_dim" and size == 0):
+            raise ValueError(f"config.{name} must be an even integer >= 4{' or 0' if name == 'input_dim' else ''}; got {size}")
+    return config
+
+
+def init_denoiser(key, config: DenoiserConfig) -> tuple[nnx.GraphDef, nnx.State]:
+    """Initialise a :class:`Denoiser` and split it into ``(graphdef, params)``.
+
+    ``graphdef`` is static (hashable: the architecture); ``params`` is a pytree of float32
+    arrays (what training updates). Pass both to :func:`apply_denoiser`.
+    """
+    key = v.prng_key("key", key)
+    _check_config(config)
+    return nnx.split(Denoiser(config, rngs=nnx.Rngs(params=key)))
+
+
+def apply_denoiser(graphdef: nnx.GraphDef, params: nnx.State, x_t, t) -> jax.Array:
+    """Predicted noise for ``x_t: (n, d)`` at integer step(s) ``t`` (a scalar, or ``(n,)``).
+
+    A pure function of ``params``: safe inside ``jit``, ``grad``, ``vmap`` and ``lax.scan``.
+    """
+    t = jnp.broadcast_to(jnp.asarray(t), x_t.shape[:-1])
+    return nnx.merge(graphdef, params)(x_t, t)
+
+
+def count_params(params: nnx.State) -> int:
+    """Total number of scalar parameters."""
+    return int(sum(leaf.size for leaf in jax.tree.leaves(params)))

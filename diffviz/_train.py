@@ -1,0 +1,200 @@
+r"""Training: a pure, jitted step and a ``fit`` loop that runs many steps per call.
+
+The pieces, from the inside out:
+
+* :func:`make_train_step` builds ``step(state, key, batch) -> (state, metrics)``, a pure
+  function: the epsilon loss (:func:`diffviz.batch_eps_loss`), its gradient, one optax
+  update and an exponential moving average (EMA) of the weights. Nothing in it prints,
+  plots or reads a global.
+* :func:`fit` jits a ``lax.scan`` over ``steps_per_call`` such steps (drawing each batch
+  inside the compiled loop), calls it repeatedly, and shows a ``tqdm`` progress bar with the
+  running loss. It returns the new state and the loss of every step; calling it again with
+  the returned state resumes training.
+
+The same code runs on CPU, GPU and TPU. With several local devices, ``fit`` lays the batch
+out over a ``jax.sharding.Mesh`` along its ``"data"`` axis (parameters replicated), so each
+device computes the loss of its share of the batch and XLA adds up the gradients.
+
+Measured on a 2-core CPU: a 99k-parameter MLP at batch 32 is overhead-bound, so fusing
+steps in ``lax.scan`` and reading the loss once per chunk (not per step) matters more than
+FLOPs. See ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from diffviz import _validate as v
+from diffviz._losses import batch_eps_loss
+from diffviz._model import apply_denoiser
+from diffviz._schedules import Schedule
+
+
+class TrainState(NamedTuple):
+    """Everything that changes during training; a pytree, so ``lax.scan`` can carry it.
+
+    Attributes:
+        params: the network parameters (an ``nnx.State``).
+        opt_state: the optax optimizer state.
+        ema_params: exponential moving average of ``params`` (sample with these).
+        step: number of steps taken, int32 scalar.
+    """
+
+    params: Any
+    opt_state: Any
+    ema_params: Any
+    step: jax.Array  # shape=(), int32
+
+
+def init_train_state(params, optimizer: optax.GradientTransformation) -> TrainState:
+    """A fresh :class:`TrainState`: the EMA starts at the initial parameters."""
+    return TrainState(params, optimizer.init(params), params, jnp.zeros((), jnp.int32))
+
+
+def make_train_step(
+    graphdef: nnx.GraphDef,
+    schedule: Schedule,
+    optimizer: optax.GradientTransformation,
+    *,
+    ema_decay: float = 0.999,
+) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, dict]]:
+    r"""Build the pure training step ``step(state, key, batch) -> (state, metrics)``.
+
+    One step: :math:`g = \nabla_\theta L_\text{simple}` on ``batch: (n, d)``, an optax update,
+    then :math:`\theta_\text{EMA} \leftarrow \gamma\,\theta_\text{EMA} + (1-\gamma)\,\theta`
+    with :math:`\gamma` = ``ema_decay``. ``metrics`` holds ``loss`` (before the update) and
+    ``grad_norm``. The function is not jitted itself: jit it once at the top (``fit`` does).
+    """
+    if not (isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0):
+        raise ValueError(f"ema_decay must be a number in [0, 1); got {ema_decay!r}")
+
+    def loss_fn(params, key, batch):
+        eps_fn = functools.partial(apply_denoiser, graphdef, params)
+        return batch_eps_loss(eps_fn, schedule, key, batch)
+
+    def step(state: TrainState, key: jax.Array, batch: jax.Array) -> tuple[TrainState, dict]:
+        loss, grads = jax.value_and_grad(loss_fn)(state.params, key, batch)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        ema = jax.tree.map(lambda e, p: ema_decay * e + (1.0 - ema_decay) * p, state.ema_params, params)
+        metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads)}
+        return TrainState(params, opt_state, ema, state.step + 1), metrics
+
+    return step
+
+
+DataSource = Callable[[jax.Array, int], jax.Array]
+
+
+def _draw_batch(key, data, batch_size: int) -> jax.Array:
+    """A batch ``(batch_size, d)``: fresh samples from a sampler, or rows of a data array."""
+    if callable(data):
+        return data(key, batch_size)
+    idx = jax.random.randint(key, (batch_size,), 0, data.shape[0])
+    return data[idx]
+
+
+def _data_mesh(batch_size: int) -> Mesh | None:
+    """A 1-D mesh over all local devices when there are several and they divide the batch."""
+    devices = jax.local_devices()
+    if len(devices) < 2 or batch_size % len(devices):
+        return None
+    return Mesh(np.asarray(devices), ("data",))
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_chunk(step, sampler, batch_size: int, num_steps: int, mesh: Mesh | None):
+    """``chunk(state, key, data_array) -> (state, losses (num_steps,))``, jitted, cached."""
+    batch_sharding = None if mesh is None else NamedSharding(mesh, PartitionSpec("data"))
+
+    def chunk(state, key, data_array):
+        def one(state, key):
+            k_batch, k_step = jax.random.split(key)
+            batch = _draw_batch(k_batch, sampler if sampler is not None else data_array, batch_size)
+            if batch_sharding is not None:
+                batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+            state, metrics = step(state, k_step, batch)
+            return state, metrics["loss"]
+
+        return jax.lax.scan(one, state, jax.random.split(key, num_steps))
+
+    return jax.jit(chunk)
+
+
+def fit(
+    key,
+    step,
+    state: TrainState,
+    data,
+    *,
+    batch_size: int,
+    num_steps: int,
+    steps_per_call: int = 250,
+    progress: bool = True,
+    description: str = "training",
+) -> tuple[TrainState, np.ndarray]:
+    """Run ``num_steps`` training steps; returns ``(state, losses)`` with ``losses: (num_steps,)``.
+
+    Args:
+        key: PRNG key for the whole run (split per chunk and per step inside).
+        step: a step function from :func:`make_train_step` (reuse the same object across
+            calls: compiled chunks are cached per step function).
+        state: where to start; pass a returned state to resume.
+        data: either a sampler ``data(key, n) -> (n, d)`` (fresh toy data every step; must
+            be traceable, like :func:`diffviz.sample_moons`) or a data array ``(N, d)`` from
+            which each batch draws ``batch_size`` rows at random.
+        batch_size: examples per step (a multiple of the device count to shard).
+        num_steps: total steps.
+        steps_per_call: steps fused in one compiled ``lax.scan`` call; the progress bar and
+            the loss readout update once per call. A last, shorter call covers the rest
+            (one extra compilation).
+        progress: show a tqdm bar (works in notebooks and terminals).
+        description: the bar's label.
+    """
+    key = v.prng_key("key", key)
+    batch_size = v.positive_int("batch_size", batch_size)
+    num_steps = v.positive_int("num_steps", num_steps, minimum=0)
+    steps_per_call = v.positive_int("steps_per_call", steps_per_call)
+    if callable(data):
+        sampler, data_array = data, jnp.zeros((0,), jnp.float32)
+    else:
+        data_array = v.data_array("data", data)
+        if data_array.ndim != 2 or data_array.shape[0] < 1:
+            raise ValueError(f"data must be a sampler or an array of shape (N, d) with N >= 1; got {data_array.shape}")
+        sampler = None
+    mesh = _data_mesh(batch_size)
+    if mesh is not None:
+        state = jax.device_put(state, NamedSharding(mesh, PartitionSpec()))
+        data_array = jax.device_put(data_array, NamedSharding(mesh, PartitionSpec()))
+
+    bar = _progress_bar(num_steps, description) if progress else None
+    losses = []
+    done = 0
+    for i in range(math.ceil(num_steps / steps_per_call)):
+        n = min(steps_per_call, num_steps - done)
+        chunk = _compiled_chunk(step, sampler, batch_size, n, mesh)
+        state, chunk_losses = chunk(state, jax.random.fold_in(key, i), data_array)
+        chunk_losses = np.asarray(chunk_losses)  # blocks: one sync per chunk, never per step
+        losses.append(chunk_losses)
+        done += n
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix(loss=f"{chunk_losses.mean():.4f}")
+    if bar is not None:
+        bar.close()
+    return state, (np.concatenate(losses) if losses else np.zeros((0,), np.float32))
+
+
+def _progress_bar(total: int, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="step", leave=True)

@@ -1,0 +1,80 @@
+"""The denoiser network: shapes, parameter count, embeddings, purity and config checks."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import diffviz as dv
+
+
+def test_sinusoidal_embedding_matches_numpy():
+    u = np.array([0.0, 1.0, 17.0, 999.0], np.float32)
+    got = np.asarray(dv.sinusoidal_embedding(jnp.asarray(u), 8, 2.0))
+    freqs = 2.0 * 10000.0 ** (-np.arange(4) / 3)
+    want = np.concatenate([np.sin(u[:, None] * freqs), np.cos(u[:, None] * freqs)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [dv.DenoiserConfig(dim=1), dv.DenoiserConfig(dim=2, width=32, depth=2, time_dim=16, input_dim=8)],
+    ids=["plain", "input-embedding"],
+)
+def test_parameter_count_matches_the_architecture(config):
+    _, params = dv.init_denoiser(jax.random.key(0), config)
+    c = config
+    n_in = (c.dim * c.input_dim if c.input_dim else c.dim) + c.time_dim
+    expected = (n_in + 1) * c.width + c.depth * (c.width + 1) * c.width + (c.width + 1) * c.dim
+    assert dv.count_params(params) == expected
+
+
+def test_shapes_and_scalar_or_vector_t():
+    gd, params = dv.init_denoiser(jax.random.key(1), dv.DenoiserConfig(dim=2, input_dim=8))
+    x = jax.random.normal(jax.random.key(2), (5, 2))
+    out_scalar = dv.apply_denoiser(gd, params, x, 7)
+    out_vector = dv.apply_denoiser(gd, params, x, jnp.full((5,), 7))
+    assert out_scalar.shape == (5, 2) and out_scalar.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(out_scalar), np.asarray(out_vector), rtol=1e-6)
+    one = dv.apply_denoiser(gd, params, x[0], 7)  # a single example (d,)
+    np.testing.assert_allclose(np.asarray(one), np.asarray(out_scalar[0]), rtol=1e-5, atol=1e-6)
+    # The time step changes the output (the embedding reaches the network).
+    assert not np.allclose(np.asarray(out_scalar), np.asarray(dv.apply_denoiser(gd, params, x, 500)))
+
+
+def test_apply_is_pure_and_jits():
+    gd, params = dv.init_denoiser(jax.random.key(3), dv.DenoiserConfig(dim=2))
+    x = jnp.ones((4, 2))
+    f = jax.jit(lambda p, x, t: dv.apply_denoiser(gd, p, x, t))
+    np.testing.assert_allclose(np.asarray(f(params, x, 3)), np.asarray(dv.apply_denoiser(gd, params, x, 3)), rtol=1e-5, atol=1e-6)
+    grads = jax.grad(lambda p: jnp.sum(dv.apply_denoiser(gd, p, x, 3) ** 2))(params)
+    assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree.leaves(grads))
+
+
+def test_same_key_same_init_different_key_different_init():
+    cfg = dv.DenoiserConfig(dim=2)
+    a = jax.tree.leaves(dv.init_denoiser(jax.random.key(0), cfg)[1])
+    b = jax.tree.leaves(dv.init_denoiser(jax.random.key(0), cfg)[1])
+    c = jax.tree.leaves(dv.init_denoiser(jax.random.key(1), cfg)[1])
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+    assert not all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, c))
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        (dv.DenoiserConfig(dim=0), "config.dim must be an integer >= 1"),
+        (dv.DenoiserConfig(dim=2, width=-3), "config.width"),
+        (dv.DenoiserConfig(dim=2, time_dim=7), "config.time_dim must be an even integer >= 4"),
+        (dv.DenoiserConfig(dim=2, input_dim=2), "config.input_dim must be an even integer >= 4 or 0"),
+        ({"dim": 2}, "config must be a DenoiserConfig"),
+    ],
+)
+def test_bad_config_is_refused(config, message):
+    with pytest.raises(ValueError, match=message):
+        dv.init_denoiser(jax.random.key(0), config)
+
+
+def test_missing_key_is_refused():
+    with pytest.raises(ValueError, match="key must be a JAX PRNG key"):
+        dv.init_denoiser(None, dv.DenoiserConfig(dim=2))

@@ -1,0 +1,236 @@
+"""Training: the loss goes down, the learned noise predictor approaches the exact eps*,
+the compiled step is reused, runs are reproducible, and a 2-device sharded run equals the
+one-device run."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import diffviz as dv
+
+S = dv.linear_schedule(1000)
+MIX = dv.mixture_1d("bimodal")
+CFG = dv.DenoiserConfig(dim=1, width=64, depth=3, time_dim=32)
+
+
+def mixture_data(key, n):
+    return dv.sample_mixture(key, MIX, n)
+
+
+def eps_error(graphdef, params, t):
+    """RMS distance between the network's eps and the exact eps* on a grid covering the data."""
+    x = jnp.linspace(-2.5, 2.5, 201)[:, None]
+    diff = dv.apply_denoiser(graphdef, params, x, t) - dv.optimal_eps(S, MIX, x, t)
+    return float(jnp.sqrt(jnp.mean(diff**2)))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    gd, params = dv.init_denoiser(jax.random.key(0), CFG)
+    opt = optax.adam(1e-3)
+    step = dv.make_train_step(gd, S, opt, ema_decay=0.995)
+    state0 = dv.init_train_state(params, opt)
+    state, losses = dv.fit(jax.random.key(1), step, state0, mixture_data, batch_size=256, num_steps=4000, steps_per_call=500, progress=False)
+    return gd, state0, state, losses, step
+
+
+def test_loss_goes_down(trained):
+    _, _, _, losses, _ = trained
+    assert losses.shape == (4000,)
+    assert losses[-500:].mean() < 0.75 * losses[:100].mean()
+
+
+@pytest.mark.parametrize("t", [50, 200, 500, 900])
+def test_learned_eps_approaches_the_exact_optimum(trained, t):
+    gd, state0, state, _, _ = trained
+    before = eps_error(gd, state0.params, t)
+    after = eps_error(gd, state.ema_params, t)
+    assert after < 0.35 * before, (t, before, after)
+    assert after < 0.2
+
+
+def test_the_step_compiles_once_across_calls(trained):
+    gd, _, state, _, _ = trained
+    traces = []
+    opt = optax.adam(1e-3)
+    inner = dv.make_train_step(gd, S, opt)
+
+    def counted(state, key, batch):
+        traces.append(1)  # runs only while JAX traces the function
+        return inner(state, key, batch)
+
+    st = dv.init_train_state(state.params, opt)
+    st, _ = dv.fit(jax.random.key(3), counted, st, mixture_data, batch_size=32, num_steps=40, steps_per_call=20, progress=False)
+    n_traces = len(traces)
+    st, _ = dv.fit(jax.random.key(4), counted, st, mixture_data, batch_size=32, num_steps=60, steps_per_call=20, progress=False)
+    assert n_traces >= 1 and len(traces) == n_traces
+    assert int(st.step) == 100  # resumed: the step counter carries on
+
+
+_GD, _PARAMS = dv.init_denoiser(jax.random.key(0), CFG)
+_OPT = optax.adam(1e-3)
+_STEP = dv.make_train_step(_GD, S, _OPT)  # one step function: its compiled chunks are reused
+
+
+def _short_run(key_seed, data):
+    state0 = dv.init_train_state(_PARAMS, _OPT)
+    return dv.fit(jax.random.key(key_seed), _STEP, state0, data, batch_size=64, num_steps=30, steps_per_call=15, progress=False)
+
+
+def test_same_key_reproduces_a_run_and_another_key_does_not():
+    a_state, a_loss = _short_run(7, mixture_data)
+    b_state, b_loss = _short_run(7, mixture_data)
+    _, c_loss = _short_run(8, mixture_data)
+    np.testing.assert_array_equal(a_loss, b_loss)
+    for x, y in zip(jax.tree.leaves(a_state.params), jax.tree.leaves(b_state.params)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert not np.array_equal(a_loss, c_loss)
+
+
+def test_training_from_a_fixed_data_array():
+    data = dv.sample_mixture(jax.random.key(9), MIX, 500)
+    state, losses = _short_run(7, data)
+    assert losses.shape == (30,) and np.all(np.isfinite(losses)) and int(state.step) == 30
+
+
+def test_ema_follows_its_definition():
+    opt = optax.sgd(0.1)
+    batch = dv.sample_mixture(jax.random.key(1), MIX, 16)
+    decay = 0.9
+    step = jax.jit(dv.make_train_step(_GD, S, opt, ema_decay=decay))
+    s0 = dv.init_train_state(_PARAMS, opt)
+    s1, metrics = step(s0, jax.random.key(2), batch)
+    for e, p0, p1 in zip(*(jax.tree.leaves(x) for x in (s1.ema_params, s0.params, s1.params))):
+        np.testing.assert_allclose(np.asarray(e), decay * np.asarray(p0) + (1 - decay) * np.asarray(p1), rtol=1e-6, atol=1e-7)
+    assert not np.allclose(np.asarray(jax.tree.leaves(s1.params)[0]), np.asarray(jax.tree.leaves(s0.params)[0]))
+    assert float(metrics["loss"]) > 0 and float(metrics["grad_norm"]) > 0
+
+
+def test_variational_bound_with_the_exact_eps_is_a_tight_upper_bound():
+    """With eps = eps*, the bound must sit at or above the exact -log p(x0) of the mixture data.
+
+    The mixture's exact log-density is an independent computation; with T = 1000 and
+    sigma_t^2 = beta_t the gap is small (a few hundredths of a nat here).
+    """
+    n = 8000
+    x0 = dv.sample_mixture(jax.random.key(5), MIX, n)
+    eps_exact = lambda x, t: dv.optimal_eps(S, MIX, x[None], t)[0]  # noqa: E731
+    keys = jax.random.split(jax.random.key(6), n)
+    nll = -np.asarray(dv.mixture_log_prob(MIX, x0), np.float64)
+    for variance, max_gap in (("beta", 0.05), ("beta_tilde", 1.0)):
+        terms = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(eps_exact, S, k, x, variance=variance)))(keys, x0)
+        gap = np.asarray(terms.total, np.float64) - nll
+        se = gap.std() / np.sqrt(n)
+        assert gap.mean() > -3 * se, (variance, gap.mean(), se)
+        assert gap.mean() < max_gap, (variance, gap.mean())
+    # A bad predictor (zeros) gives a much looser bound: the check can fail.
+    zeros = lambda x, t: jnp.zeros_like(x)  # noqa: E731
+    bad = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(zeros, S, k, x)))(keys[:500], x0[:500])
+    assert float(jnp.mean(bad.total)) > nll[:500].mean() + 1.0
+    bits = dv.nats_to_bits_per_dim(terms.total.mean(), 1)
+    assert float(bits) == pytest.approx(float(terms.total.mean()) / np.log(2), rel=1e-6)
+
+
+SHARDED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax, optax, numpy as np
+    import diffviz as dv
+    assert jax.local_device_count() == 2, jax.local_device_count()
+    S = dv.linear_schedule(1000)
+    MIX = dv.mixture_1d("bimodal")
+    gd, params = dv.init_denoiser(jax.random.key(0), dv.DenoiserConfig(dim=1, width=64, depth=3, time_dim=32))
+    opt = optax.adam(1e-3)
+    step = dv.make_train_step(gd, S, opt)
+    data = lambda k, n: dv.sample_mixture(k, MIX, n)
+    state, losses = dv.fit(jax.random.key(11), step, dv.init_train_state(params, opt), data,
+                           batch_size=64, num_steps=40, steps_per_call=10, progress=False)
+    leaf = np.asarray(jax.tree.leaves(state.params)[0]).ravel()[:20]
+    json.dump({"losses": losses.tolist(), "leaf": leaf.tolist(),
+               "sharding": str(jax.tree.leaves(state.params)[0].sharding)}, sys.stdout)
+    """
+)
+
+
+def test_sharded_run_over_two_devices_equals_the_one_device_run():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", SHARDED_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    two = json.loads(out.stdout)
+    assert "NamedSharding" in two["sharding"] or "Replicated" in two["sharding"] or "devices" in two["sharding"]
+
+    state, losses = dv.fit(jax.random.key(11), _STEP, dv.init_train_state(_PARAMS, _OPT), mixture_data, batch_size=64, num_steps=40, steps_per_call=10, progress=False)
+    np.testing.assert_allclose(np.asarray(two["losses"]), losses, rtol=1e-5, atol=1e-6)
+    leaf = np.asarray(jax.tree.leaves(state.params)[0]).ravel()[:20]
+    np.testing.assert_allclose(np.asarray(two["leaf"]), leaf, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(batch_size=0), "batch_size must be an integer >= 1"),
+        (dict(num_steps=-1), "num_steps must be an integer >= 0"),
+        (dict(steps_per_call=0), "steps_per_call must be an integer >= 1"),
+        (dict(data=jnp.full((10, 1), jnp.nan)), "data must be finite"),
+        (dict(data=jnp.zeros((10,))), r"data must be a sampler or an array of shape \(N, d\)"),
+        (dict(key=None), "key must be a JAX PRNG key"),
+    ],
+)
+def test_bad_fit_arguments(kwargs, message):
+    args = dict(key=jax.random.key(0), data=mixture_data, batch_size=8, num_steps=2, steps_per_call=1)
+    args.update(kwargs)
+    key, data = args.pop("key"), args.pop("data")
+    with pytest.raises(ValueError, match=message):
+        dv.fit(key, _STEP, dv.init_train_state(_PARAMS, _OPT), data, progress=False, **args)
+
+
+def test_bad_ema_decay():
+    gd = _GD
+    with pytest.raises(ValueError, match=r"ema_decay must be a number in \[0, 1\)"):
+        dv.make_train_step(gd, S, optax.adam(1e-3), ema_decay=1.0)
+
+
+def test_eps_loss_is_zero_for_the_true_noise_and_matches_a_direct_computation():
+    x0, eps, t = jnp.asarray([0.5, -1.0]), jnp.asarray([0.3, 1.2]), 400
+    abar = float(S.alpha_bars[t])
+    x_t = np.sqrt(abar) * np.asarray(x0) + np.sqrt(1 - abar) * np.asarray(eps)
+    oracle = lambda x, s: (x - jnp.sqrt(S.alpha_bars[s]) * x0) / jnp.sqrt(S.one_minus_alpha_bars[s])  # noqa: E731
+    assert float(dv.eps_loss(oracle, S, x0, t, eps)) == pytest.approx(0.0, abs=1e-8)
+    zero = lambda x, s: jnp.zeros_like(x)  # noqa: E731
+    assert float(dv.eps_loss(zero, S, x0, t, eps)) == pytest.approx(float(np.mean(np.asarray(eps) ** 2)), rel=1e-6)
+    shifted = lambda x, s: x  # noqa: E731
+    assert float(dv.eps_loss(shifted, S, x0, t, eps)) == pytest.approx(float(np.mean((x_t - np.asarray(eps)) ** 2)), rel=1e-5)
+
+
+def test_batch_loss_of_the_zero_predictor_is_the_noise_variance():
+    zero = lambda x, s: jnp.zeros_like(x)  # noqa: E731
+    x0 = jnp.zeros((20_000, 2))
+    assert float(dv.batch_eps_loss(zero, S, jax.random.key(0), x0)) == pytest.approx(1.0, abs=0.03)
+
+
+def test_sampling_a_trained_2d_model_beats_an_untrained_one():
+    """Same architecture, same sampler and keys; only the training differs."""
+    config = dv.DenoiserConfig(dim=2, width=64, depth=3, time_dim=32, input_dim=16)
+    gd, params = dv.init_denoiser(jax.random.key(0), config)
+    opt = optax.adam(2e-3)
+    step = dv.make_train_step(gd, S, opt, ema_decay=0.99)
+    state, _ = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), dv.sample_eight_gaussians, batch_size=256, num_steps=1500, steps_per_call=500, progress=False)
+    data = dv.sample_eight_gaussians(jax.random.key(2), 2000)
+    metric_key = jax.random.key(3)
+
+    def distance(p):
+        samples = dv.ddpm_sample(jax.random.key(4), dv.model_eps_fn(gd, p), S, (2000, 2))
+        return float(dv.sliced_wasserstein(metric_key, samples, data))
+
+    untrained, trained_ = distance(params), distance(state.ema_params)
+    floor = dv.noise_floor(jax.random.key(5), lambda x, y: dv.sliced_wasserstein(metric_key, x, y), dv.sample_eight_gaussians, 2000)
+    assert trained_ < 0.3 * untrained, (trained_, untrained)
+    assert trained_ < 5 * floor, (trained_, floor)
