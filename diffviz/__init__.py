@@ -79,6 +79,20 @@ from diffviz._sampling import (
     model_eps_fn,
 )
 # --- course: plots and widgets (owner: notebooks) ---
+from diffviz._plots import (
+    plot_closed_form_check,
+    plot_diffusion_snapshot,
+    plot_particle_paths,
+    plot_prior_kl,
+    plot_schedule_grid,
+    plot_schedules,
+    plot_snapshot_grid,
+    random_walk_mixture,
+    snapshot_scrubber_html,
+)
+from diffviz._widgets import Forward1DExplorer, ScheduleExplorer, forward_1d_explorer, schedule_explorer
+# --- course: 2-D and reverse-process plots (owner: chapters 0-1, 4-5) ---
+# --- course: learning plots (owner: chapters 6-8) ---
 
 __version__ = "0.1.0"
 
@@ -86,8 +100,10 @@ __all__ = [
     "BoundTerms",
     "Denoiser",
     "DenoiserConfig",
+    "Forward1DExplorer",
     "GaussianMixture",
     "Schedule",
+    "ScheduleExplorer",
     "TOY_DATASETS_2D",
     "TrainState",
     "apply_denoiser",
@@ -107,6 +123,7 @@ __all__ = [
     "eps_to_x0",
     "exact_eps_fn",
     "fit",
+    "forward_1d_explorer",
     "forward_step_params",
     "gaussian_mixture",
     "histogram_kl",
@@ -124,9 +141,17 @@ __all__ = [
     "noise_floor",
     "optimal_denoiser",
     "optimal_eps",
+    "plot_closed_form_check",
+    "plot_diffusion_snapshot",
+    "plot_particle_paths",
+    "plot_prior_kl",
+    "plot_schedule_grid",
+    "plot_schedules",
+    "plot_snapshot_grid",
     "posterior_params",
     "posterior_variance",
     "prior_kl",
+    "random_walk_mixture",
     "reverse_mean",
     "reverse_variance",
     "run_forward_chain",
@@ -138,10 +163,12 @@ __all__ = [
     "sample_moons",
     "sample_swiss_roll",
     "save_params",
+    "schedule_explorer",
     "schedule_from_betas",
     "score_to_eps",
     "sinusoidal_embedding",
     "sliced_wasserstein",
+    "snapshot_scrubber_html",
     "variational_bound",
     "x0_to_eps",
 ]

@@ -22,6 +22,8 @@ for what is checked under ``jit``).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -95,14 +97,21 @@ def run_forward_chain(
     if n > schedule.T:
         raise ValueError(f"num_steps must be in 0..T = 0..{schedule.T}; got {n}")
 
+    return _chain_kernel(key, schedule.betas, x0, n, drift, trajectory)
+
+
+@functools.partial(jax.jit, static_argnames=("num_steps", "drift", "trajectory"))
+def _chain_kernel(key, betas, x0, num_steps: int, drift: bool, trajectory: bool):
+    """The scan behind :func:`run_forward_chain`, compiled once per shape and option set."""
+
     def step(x, inputs):
         k, beta = inputs
         shrink = jnp.sqrt(1.0 - beta) if drift else jnp.ones((), jnp.float32)
         x = shrink * x + jnp.sqrt(beta) * jax.random.normal(k, x.shape, jnp.float32)
         return x, (x if trajectory else None)
 
-    keys = jax.random.split(key, n)
-    x_last, path = lax.scan(step, x0, (keys, schedule.betas[1 : n + 1]))
+    keys = jax.random.split(key, num_steps)
+    x_last, path = lax.scan(step, x0, (keys, betas[1 : num_steps + 1]))
     if trajectory:
         return jnp.concatenate([x0[None], path], axis=0)
     return x_last
@@ -161,4 +170,7 @@ def prior_kl(schedule: Schedule, x0, t=None) -> jax.Array:
     t = v.timestep("t", t, schedule.T, lo=1)
     x0 = v.data_array("x0", x0)
     abar, one_minus = schedule.alpha_bars[t], schedule.one_minus_alpha_bars[t]
-    return 0.5 * jnp.sum(abar * x0**2 - abar - jnp.log(one_minus))
+    # -log(1 - abar): from the stored 1 - abar while abar is large, from log1p(-abar) once it
+    # is small (there 1 - abar rounds to 1 in float32 and the KL would read as exactly 0).
+    neg_log_var = jnp.where(abar < 0.5, -jnp.log1p(-abar), -jnp.log(one_minus))
+    return 0.5 * jnp.sum(abar * x0**2 - abar + neg_log_var)

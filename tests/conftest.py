@@ -16,8 +16,8 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 _TMP = tempfile.mkdtemp(prefix="diffviz-tests-")
 for var, sub in (("MPLCONFIGDIR", "mpl"), ("JUPYTER_CONFIG_DIR", "jupyter"), ("IPYTHONDIR", "ipython")):
-    os.environ.setdefault(var, os.path.join(_TMP, sub))
-os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ[var] = os.path.join(_TMP, sub)  # always: a developer's own settings must not leak in
+os.environ["MPLBACKEND"] = "Agg"
 
 # JAX compiles on first use: a per-example deadline would measure compilation, not the code.
 settings.register_profile(

@@ -194,3 +194,13 @@ def test_same_key_same_draw_different_key_different_draw(draw):
     c = draw(jax.random.key(1), s, x)
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert not np.allclose(np.asarray(a), np.asarray(c))
+
+
+def test_prior_kl_stays_positive_when_alpha_bar_is_tiny():
+    """For the cosine schedule abar_T ~ 2e-9: 1 - abar rounds to 1 in float32, yet KL > 0."""
+    s = dv.cosine_schedule(1000)
+    abar = float(s.alpha_bars[1000])
+    x0 = jnp.asarray([1.5])
+    expected = 0.5 * (abar * 1.5**2 - abar - np.log1p(-abar))  # float64
+    assert expected > 0
+    assert float(dv.prior_kl(s, x0)) == pytest.approx(expected, rel=1e-3)

@@ -1,0 +1,422 @@
+r"""Interactive explorers for the notebooks: thin ``ipywidgets`` wiring over :mod:`diffviz._plots`.
+
+Each explorer is a small object: ``.widget`` is what a notebook displays (make the explorer,
+or its ``.widget``, the last expression of a cell), the controls are plain attributes, and
+:meth:`render` redraws. Tests drive an explorer without a kernel by setting
+``explorer.sliders["t"].value``: the observers run synchronously and the new picture lands
+in ``explorer.output.outputs`` (a PNG) and ``explorer.last_png``.
+
+Why the 1-D explorer is fast
+----------------------------
+Moving the ``t`` slider must not re-run the simulation. When beta (or the shrink toggle)
+changes, the explorer simulates the *whole* trajectory :math:`x_0, \dots, x_T` of every
+particle once, with a jitted :func:`~diffviz.run_forward_chain` (compiled once: a new beta is
+a new array value, not a new shape), together with the exact density at every ``t``. Those
+results are cached per (beta, shrink). A ``t`` change then only (1) histograms one row of the
+trajectory, (2) redraws the few artists that change on top of a saved background (blitting:
+axes, ticks and labels are drawn once per beta) and (3) encodes a PNG. Every change of beta
+reuses the *same* chain key, so for two betas the particles see the same noise draws and the
+picture changes smoothly with the slider.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from diffviz import _plots
+from diffviz import _validate as v
+from diffviz._forward import run_forward_chain
+from diffviz._mixture import GaussianMixture, sample_mixture
+from diffviz._schedules import Schedule, constant_schedule, cosine_schedule, linear_schedule
+
+# One compiled simulator for the explorers: num_steps, drift and trajectory are Python values.
+_simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
+
+
+def _png(canvas) -> bytes:
+    """The Agg canvas's current pixels as PNG bytes (light compression: speed over size)."""
+    from PIL import Image  # Pillow is a dependency of matplotlib
+
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def _show_png(output, png: bytes, description: str) -> None:
+    """Replace what an ``ipywidgets.Output`` shows with one PNG image.
+
+    Setting ``outputs`` directly (rather than ``with output: display(...)``) works the same
+    in a kernel and outside one, and the image is part of the widget's saved state.
+    """
+    output.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description},
+            "metadata": {},
+        },
+    )
+
+
+def _agg_figure(figsize: tuple[float, float], dpi: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _plots._figure(figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+class _Simulation(NamedTuple):
+    """Everything precomputed for one (beta, shrink) setting; t changes only index into it."""
+
+    beta: float
+    drift: bool
+    schedule: Schedule
+    trajectory: np.ndarray  # shape=(T+1, n), float32: row t holds x_t of every particle
+    densities: np.ndarray  # shape=(T+1, G): exact density of x_t on `grid`
+    variances: np.ndarray  # shape=(T+1,): exact Var(x_t)
+    grid: np.ndarray  # shape=(G,)
+    edges: np.ndarray  # shape=(bins+1,)
+    y_max: float
+
+
+class Forward1DExplorer:
+    r"""Sliders for :math:`\beta` and ``t`` and a shrink toggle over a diffusing 1-D data set.
+
+    Build with :func:`forward_1d_explorer`. Attributes:
+
+    * ``widget``: the ``ipywidgets.VBox`` to display;
+    * ``sliders``: ``{"beta": FloatSlider, "t": IntSlider}``; ``drift_toggle``: a
+      ``ToggleButtons`` whose value is ``True`` (DDPM step, with the
+      :math:`\sqrt{1-\beta}` shrink) or ``False`` (random walk);
+    * ``output``: the ``Output`` widget holding the current PNG; ``figure``: the matplotlib
+      Figure it is drawn from; ``last_png``: the PNG bytes;
+    * ``x0``: the ``(n, 1)`` starting particles; ``trajectory``: the current ``(T+1, n)``
+      simulation;
+    * counters for tests and benchmarks: ``simulation_count`` (trajectories computed; it
+      grows on a new beta or toggle, never on a ``t`` change), ``render_count`` and
+      ``last_render_seconds``.
+    """
+
+    def __init__(
+        self,
+        key,
+        mixture: GaussianMixture,
+        *,
+        n_particles: int = 10_000,
+        T: int = 100,
+        beta: float = 0.03,
+        t: int = 0,
+        drift: bool = True,
+        beta_max: float = 0.2,
+        bins: int | None = None,
+        figsize: tuple[float, float] = (6.4, 3.6),
+        dpi: float = 80,
+        cache_size: int = 8,
+    ):
+        import ipywidgets as widgets
+
+        key = v.prng_key("key", key)
+        _plots._check_mixture_1d(mixture)
+        self.mixture = mixture
+        self.T = v.positive_int("T", T)
+        self.bins = bins
+        self.cache_size = v.positive_int("cache_size", cache_size)
+        constant_schedule(beta, self.T)  # checks beta now, with a clear message
+        data_key, self._chain_key = jax.random.split(key)
+        self.x0 = sample_mixture(data_key, mixture, v.positive_int("n_particles", n_particles))  # (n, 1)
+
+        self.sliders = {
+            "beta": widgets.FloatSlider(
+                value=beta, min=0.001, max=beta_max, step=0.001, readout_format=".3f",
+                description="β", continuous_update=False,
+                layout=widgets.Layout(width="48%"),
+            ),
+            "t": widgets.IntSlider(
+                value=_plots._int_t(t, self.T), min=0, max=self.T, description="t",
+                continuous_update=True, layout=widgets.Layout(width="48%"),
+            ),
+        }  # fmt: skip
+        self.drift_toggle = widgets.ToggleButtons(
+            options=[("keep the √(1−β) shrink (DDPM)", True), ("drop it (random walk)", False)],
+            value=bool(drift), description="step:", style={"button_width": "210px"},
+        )  # fmt: skip
+        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.sliders["beta"], self.sliders["t"]]), self.drift_toggle, self.output]
+        )
+        self.figure = _agg_figure(figsize, dpi)
+        self._ax = self.figure.add_subplot()
+        self._panel: _plots._SnapshotPanel | None = None
+        self._cache: OrderedDict[tuple[float, bool], _Simulation] = OrderedDict()
+        self.simulation_count = 0
+        self.render_count = 0
+        self.last_render_seconds = float("nan")
+        self.last_png = b""
+        self._load()
+        self.render()
+        self.sliders["beta"].observe(self._on_setting, names="value")
+        self.drift_toggle.observe(self._on_setting, names="value")
+        self.sliders["t"].observe(self._on_t, names="value")
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def beta(self) -> float:
+        return float(self.sliders["beta"].value)
+
+    @property
+    def t(self) -> int:
+        return int(self.sliders["t"].value)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.drift_toggle.value)
+
+    @property
+    def trajectory(self) -> np.ndarray:
+        """The current simulation, ``(T+1, n)``: row ``t`` is :math:`x_t` of every particle."""
+        return self._sim.trajectory
+
+    @property
+    def title(self) -> str:
+        """The current figure title (states beta, t and alpha-bar_t)."""
+        return self._panel.title.get_text()
+
+    # --- simulation (once per beta and toggle) -----------------------------------------------
+
+    def _simulation(self, beta: float, drift: bool) -> _Simulation:
+        cache_key = (round(beta, 9), drift)
+        if cache_key in self._cache:
+            self._cache.move_to_end(cache_key)
+            return self._cache[cache_key]
+        schedule = constant_schedule(beta, self.T)
+        path = _simulate(self._chain_key, schedule, self.x0, drift=drift, trajectory=True)  # (T+1, n, 1)
+        trajectory = np.asarray(path)[:, :, 0]
+        means, variances = _plots._marginal_moments(schedule, self.mixture, drift)
+        x_range = _plots._auto_range(means, variances)
+        grid = _plots._grid(x_range)
+        grid32 = jnp.asarray(grid, jnp.float32)
+        densities = np.asarray(_plots._marginal_densities(schedule, self.mixture, grid32, drift), np.float64)
+        sim = _Simulation(
+            beta, drift, _plots._host(schedule), trajectory, densities, variances, grid,
+            _plots._edges(x_range, self.bins), 1.2 * max(densities.max(), _plots._standard_normal(0.0)),
+        )  # fmt: skip
+        self.simulation_count += 1
+        self._cache[cache_key] = sim
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return sim
+
+    def _load(self) -> None:
+        """Make the simulation for the current beta/toggle current; redraw the static layer."""
+        self._sim = self._simulation(self.beta, self.drift)
+        self._ax.clear()
+        if self._panel is not None and self._panel.legend is not None:
+            self._panel.legend.remove()  # a figure legend: ax.clear() does not remove it
+        self._panel = _plots._SnapshotPanel(
+            self._ax, grid=self._sim.grid, edges=self._sim.edges, y_max=self._sim.y_max,
+            n_particles=self._sim.trajectory.shape[1], drift=self.drift,
+        )  # fmt: skip
+        self._update_panel()  # real texts before the layout is computed
+        for artist in self._panel.dynamic_artists:
+            artist.set_animated(True)  # left out of the full draw: the background
+        canvas = self.figure.canvas
+        canvas.draw()
+        # The layout (margins for labels, legend) is computed on the first draw only: later
+        # ranges change tick labels a little, not the space they need, and a layout pass
+        # would double the cost of every beta change.
+        self.figure.set_layout_engine(None)
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+
+    def _update_panel(self) -> None:
+        sim, t = self._sim, self.t
+        x_t = sim.trajectory[t]
+        texts = _plots._snapshot_texts(sim.schedule, t, sim.drift, x_t, float(sim.variances[t]))
+        self._panel.show(x_t, sim.densities[t], *texts)
+
+    # --- drawing (every change) -------------------------------------------------------------
+
+    def render(self) -> bytes:
+        """Redraw for the current slider values and show the PNG; returns the PNG bytes."""
+        start = time.perf_counter()
+        self._update_panel()
+        canvas = self.figure.canvas
+        canvas.restore_region(self._background)
+        for artist in self._panel.dynamic_artists:
+            self._ax.draw_artist(artist)
+        png = _png(canvas)
+        description = f"<diffusion snapshot: beta={self.beta:.3f}, t={self.t}, shrink={self.drift}>"
+        _show_png(self.output, png, description)
+        self.last_png = png
+        self.render_count += 1
+        self.last_render_seconds = time.perf_counter() - start
+        return png
+
+    def _on_t(self, change) -> None:
+        self.render()
+
+    def _on_setting(self, change) -> None:
+        self._load()
+        self.render()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def forward_1d_explorer(key, mixture: GaussianMixture, **options) -> Forward1DExplorer:
+    r"""An interactive view of 1-D data diffusing: sliders for :math:`\beta` and ``t``.
+
+    ``n_particles`` particles (default 10,000) are drawn from ``mixture`` and pushed through
+    ``T`` (default 100) steps of a constant-:math:`\beta` chain, with or without the
+    :math:`\sqrt{1-\beta}` shrink. The figure is :func:`~diffviz.plot_diffusion_snapshot`:
+    a histogram of :math:`x_t` with the exact density on top. Moving ``t`` only redraws; a
+    new :math:`\beta` or toggle re-simulates (once; results are cached).
+
+    Args:
+        key: a JAX PRNG key (required): split once into the data key and the chain key.
+        mixture: a 1-D :class:`~diffviz.GaussianMixture`, e.g. ``mixture_1d("bimodal")``.
+        **options: ``n_particles``, ``T``, ``beta`` (initial, in (0, 1)), ``t``, ``drift``,
+            ``beta_max`` (slider end), ``bins``, ``figsize``, ``dpi``, ``cache_size``.
+
+    Returns:
+        A :class:`Forward1DExplorer`; display it (or its ``.widget``) in a notebook.
+    """
+    return Forward1DExplorer(key, mixture, **options)
+
+
+# --------------------------------------------------------------------------------------------
+# Schedules: a dropdown and a T slider
+# --------------------------------------------------------------------------------------------
+
+
+def _default_schedule_fns() -> dict[str, Callable[[int], Schedule]]:
+    return {
+        "linear 1e-4 → 0.02": linear_schedule,
+        "cosine (s = 0.008)": cosine_schedule,
+        "constant β = 0.02": lambda T: constant_schedule(0.02, T),
+    }
+
+
+class ScheduleExplorer:
+    r"""A schedule dropdown and a T slider over :math:`\bar\alpha_t`, SNR and the prior KL.
+
+    Build with :func:`schedule_explorer`. Attributes: ``widget`` (the VBox), ``controls``
+    (``{"schedule": Dropdown, "T": IntSlider}``), ``output``, ``figure``, ``last_png``,
+    ``render_count``, and :meth:`render`. The KL-against-T curve of a schedule is computed
+    once, the first time the schedule is chosen.
+    """
+
+    def __init__(
+        self,
+        *,
+        schedules: Mapping[str, Callable[[int], Schedule]] | None = None,
+        T: int = 50,
+        T_min: int = 10,
+        T_max: int = 1000,
+        x0=1.0,
+        num_T: int = 25,
+        figsize: tuple[float, float] = (11.0, 3.3),
+        dpi: float = 80,
+    ):
+        import ipywidgets as widgets
+
+        self.schedules = dict(_default_schedule_fns() if schedules is None else schedules)
+        if not self.schedules:
+            raise ValueError("schedules must hold at least one T -> Schedule function")
+        T_min, T_max = v.positive_int("T_min", T_min), v.positive_int("T_max", T_max)
+        if not T_min <= T <= T_max:
+            raise ValueError(f"T must lie in T_min..T_max = {T_min}..{T_max}; got {T!r}")
+        self._x0 = _plots._x0_vector(x0)
+        self._T_grid = np.unique(np.round(np.geomspace(T_min, T_max, num_T)).astype(int))
+        self._kl_curves: dict[str, np.ndarray] = {}
+        self.controls = {
+            "schedule": widgets.Dropdown(options=list(self.schedules), description="schedule"),
+            "T": widgets.IntSlider(
+                value=T, min=T_min, max=T_max, step=1, description="T", continuous_update=False
+            ),
+        }
+        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.output])
+        self.figure = _agg_figure(figsize, dpi)
+        self._axes = self.figure.subplots(1, 3)
+        self.render_count = 0
+        self.last_png = b""
+        self.render()
+        for control in self.controls.values():
+            control.observe(lambda change: self.render(), names="value")
+
+    def kl_curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(T_values, KL at t = T)`` for the named schedule (computed once, then cached)."""
+        if name not in self._kl_curves:
+            self._kl_curves[name] = _plots._kl_versus_T(self.schedules[name], self._T_grid, self._x0)
+        return self._T_grid, self._kl_curves[name]
+
+    def render(self) -> bytes:
+        """Redraw for the current schedule and T and show the PNG; returns the PNG bytes."""
+        name, T = self.controls["schedule"].value, int(self.controls["T"].value)
+        s = self.schedules[name](T)
+        t = np.arange(1, T + 1)
+        h = _plots._host(s)
+        abar, noise = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
+        kl_T = _plots._kl_at_end(s, self._x0)
+        ax_var, ax_snr, ax_kl = self._axes
+        for ax in self._axes:
+            ax.clear()
+        ax_var.plot(t, abar, color="C0", label=r"signal $\bar\alpha_t$")
+        ax_var.plot(t, noise, color="C3", label=r"noise $1-\bar\alpha_t$")
+        ax_var.set(xlabel=r"time step $t$", ylabel="variance fraction", ylim=(-0.02, 1.02))
+        ax_var.legend(fontsize=8, frameon=False)
+        ax_snr.semilogy(t, abar / noise, color="C2")
+        ax_snr.set(xlabel=r"time step $t$", ylabel=r"SNR $\bar\alpha_t/(1-\bar\alpha_t)$ (log)")
+        Ts, kls = self.kl_curve(name)
+        floor = 1e-8
+        ax_kl.loglog(Ts, np.maximum(kls, floor), color="0.3", marker="o", ms=3)
+        ax_kl.plot([T], [max(kl_T, floor)], "o", ms=9, color="C3")
+        ax_kl.set(
+            xlabel=r"number of steps $T$ (log)", ylabel=r"KL to $\mathcal{N}(0,1)$ [nats]", ylim=(floor / 3, None)
+        )
+        shown = float(self._x0[0]) if self._x0.shape[0] == 1 else "x0"
+        self.figure.suptitle(
+            rf"{name}, $T = {T}$: $\bar\alpha_T = {h.alpha_bars[-1]:.3g}$, "
+            rf"KL$(q(x_T\mid x_0 = {shown})\,\|\,\mathcal{{N}}(0,1)) = {kl_T:.3g}$ nats",
+            fontsize=10,
+        )
+        self.figure.canvas.draw()
+        png = _png(self.figure.canvas)
+        _show_png(self.output, png, f"<schedule: {name}, T={T}>")
+        self.last_png = png
+        self.render_count += 1
+        return png
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def schedule_explorer(**options) -> ScheduleExplorer:
+    r"""An interactive comparison of noise schedules: pick one and move T.
+
+    Three panels: :math:`\bar\alpha_t` and :math:`1-\bar\alpha_t` against ``t``; the SNR on
+    a log scale; and :math:`\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal N(0,1))` against T with the
+    current T marked (too large a KL: the chain is too short for the schedule).
+
+    Args:
+        **options: ``schedules`` (``{label: T -> Schedule}``; default linear, cosine and
+            constant beta = 0.02), ``T`` (initial), ``T_min``, ``T_max``, ``x0`` (start
+            point for the KL, default 1), ``num_T`` (points on the KL curve), ``figsize``,
+            ``dpi``.
+
+    Returns:
+        A :class:`ScheduleExplorer`; display it (or its ``.widget``) in a notebook.
+    """
+    return ScheduleExplorer(**options)
