@@ -108,7 +108,7 @@ class TorchRunner:
         betas = torch.linspace(1e-4, 0.02, 1000)
         self.abar = torch.cumprod(1 - betas, 0)
         self.batch, self.steps = batch, steps
-        self.data = torch.as_tensor(np.asarray(dv.sample_moons(jax.random.key(2), 100_000)))
+        self.data = torch.from_numpy(np.array(dv.sample_moons(jax.random.key(2), 100_000)))  # a writable copy
         self.run()
 
     def run(self) -> float:

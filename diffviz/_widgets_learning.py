@@ -1,0 +1,119 @@
+r"""An interactive view for the training chapter: the learned noise prediction, ``t`` by ``t``.
+
+Thin ``ipywidgets`` wiring over :mod:`diffviz._plots_learning`, in the style of
+:mod:`diffviz._widgets`: ``.widget`` is what a notebook displays, the control is a plain
+attribute, :meth:`EpsExplorer.render` redraws. Nothing is evaluated when the slider moves:
+the notebook computes the predictions for every step on the slider *once*, and a slider
+change only redraws the panel from those arrays (about 50 ms). Tests drive the explorer
+without a kernel by setting ``explorer.slider.value``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from diffviz import _plots_learning as _pl
+from diffviz._widgets import _png, _show_png
+
+
+class EpsExplorer:
+    r"""A ``t`` slider over precomputed curves of :math:`\hat\varepsilon_\theta(x, t)` and :math:`\varepsilon^*(x, t)`.
+
+    Build with :func:`eps_explorer`. Attributes: ``widget`` (the ``VBox`` to display),
+    ``slider`` (a ``SelectionSlider`` over the given steps), ``output`` (the ``Output``
+    widget with the current PNG), ``figure``, ``last_png``, ``last_rms`` (the error in the
+    title), ``render_count`` and ``last_render_seconds``.
+    """
+
+    def __init__(
+        self,
+        x,
+        learned,
+        exact,
+        ts: Sequence[int],
+        *,
+        densities=None,
+        t: int | None = None,
+        figsize: tuple[float, float] = (6.0, 3.4),
+        dpi: float = 80,
+    ):
+        import ipywidgets as widgets
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.x, self.learned, self.exact, self.ts, self.densities = _pl._eps_inputs(x, learned, exact, ts, densities)
+        if len(set(self.ts)) != len(self.ts):
+            raise ValueError(f"ts must not repeat a step; got {list(self.ts)}")
+        start = self.ts[0] if t is None else int(t)
+        if start not in self.ts:
+            raise ValueError(f"t must be one of ts {list(self.ts)}; got {t!r}")
+        self.slider = widgets.SelectionSlider(
+            options=list(self.ts), value=start, description="t", continuous_update=True,
+            layout=widgets.Layout(width="60%"),
+        )  # fmt: skip
+        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
+        self.widget = widgets.VBox([self.slider, self.output])
+        self.figure = _pl._figure(figsize, dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        ax = self.figure.add_subplot()
+        self._panel = _pl._EpsPanel(
+            ax, self.x, y_range=_pl._eps_y_range(self.learned, self.exact),
+            with_density=self.densities is not None, compact=False,
+        )  # fmt: skip
+        ax.legend(fontsize=8, frameon=False, loc="upper left")
+        self.render_count = 0
+        self.last_render_seconds = float("nan")
+        self.last_png = b""
+        self.last_rms = float("nan")
+        self.render()
+        self.figure.set_layout_engine(None)  # laid out on the first draw; later draws only move curves
+        self.slider.observe(lambda change: self.render(), names="value")
+
+    @property
+    def t(self) -> int:
+        return int(self.slider.value)
+
+    @property
+    def title(self) -> str:
+        return self._panel.title.get_text()
+
+    def render(self) -> bytes:
+        """Redraw for the current ``t`` and show the PNG; returns the PNG bytes."""
+        start = time.perf_counter()
+        k = self.ts.index(self.t)
+        density = None if self.densities is None else self.densities[k]
+        self.last_rms = self._panel.show(self.t, self.learned[k], self.exact[k], density)
+        self.figure.canvas.draw()
+        png = _png(self.figure.canvas)
+        _show_png(self.output, png, f"<learned vs exact eps at t={self.t}>")
+        self.last_png = png
+        self.render_count += 1
+        self.last_render_seconds = time.perf_counter() - start
+        return png
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def eps_explorer(x, learned, exact, ts: Sequence[int], **options) -> EpsExplorer:
+    r"""A slider over ``t`` comparing a network's noise prediction with the exact one (1-D data).
+
+    The arrays are those of :func:`~diffviz.plot_eps_vs_exact`: compute them for every step
+    you want on the slider (say 50 steps from 1 to ``T``), then moving the slider only
+    redraws.
+
+    Args:
+        x: the grid ``(G,)`` or ``(G, 1)``.
+        learned: network predictions ``(len(ts), G)`` (or with a trailing 1).
+        exact: :math:`\varepsilon^*` on the same grid, same shape.
+        ts: the steps on the slider, one per row (distinct).
+        **options: ``densities`` (``(len(ts), G)``, :math:`q_t(x)` on the grid: shades where
+            noisy points fall and weights the RMS in the title), ``t`` (initial step, one of
+            ``ts``), ``figsize``, ``dpi``.
+
+    Returns:
+        An :class:`EpsExplorer`; display it (or its ``.widget``) in a notebook.
+    """
+    return EpsExplorer(x, learned, exact, ts, **options)
