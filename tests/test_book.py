@@ -1,0 +1,308 @@
+"""The rendered book (Jupyter Book 1.x, `make book`): its configuration, and the built site.
+
+Two kinds of test:
+
+* configuration (no build needed, part of every `make test`): book.yml and toc.yml parse,
+  the table of contents lists exactly the chapter notebooks present, every browser library
+  the pages load is vendored from the npm packages pinned in package.json / the lock file;
+* the built site (marked ``browser``): ``_build/html`` is served on 127.0.0.1 (a free port,
+  http.server in a thread) and Debian's Chromium, driven by Playwright, opens every chapter.
+  Each page must load with no console error and no request to any host but 127.0.0.1; its
+  equations must be typeset (no raw TeX left) and numbered; every image must load. On the
+  forward-process chapter, moving the static scrubber must change the frame shown. A
+  screenshot is saved to ``_build/artefacts/chapter02.png``.
+
+The browser tests are skipped, with the reason, when /usr/bin/chromium, the Python
+``playwright`` package (the ``book`` extra) or the built site is missing. CI installs
+Chromium and runs `make book` before `make test`, so they run there. Playwright never
+downloads a browser here: it starts /usr/bin/chromium (do not run `playwright install`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import http.server
+import json
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SITE = ROOT / "_build" / "html"
+ARTEFACTS = ROOT / "_build" / "artefacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FORWARD_CHAPTER = "02_forward_process_1d"
+TIMEOUT_MS = 60_000  # generous: a first run on a loaded 2-core machine can be slow
+
+
+def load_yaml(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+# --- configuration (no build needed) -----------------------------------------------------------
+
+
+def toc_entries(toc: dict) -> tuple[list[str], list[str]]:
+    """The ``file`` and ``glob`` entries of a jb-book table of contents (parts or not)."""
+    files, globs = [], []
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                files.append(item["file"])
+            if "glob" in item:
+                globs.append(item["glob"])
+            walk(item.get("sections"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    return files, globs
+
+
+def source_of(docname: str) -> Path | None:
+    for suffix in (".ipynb", ".md"):
+        if (ROOT / f"{docname}{suffix}").is_file():
+            return ROOT / f"{docname}{suffix}"
+    return None
+
+
+def chapters_in_toc(toc: dict, notebooks: list[Path]) -> list[str]:
+    """Docnames of the notebooks the toc includes, in the order of the book."""
+    files, globs = toc_entries(toc)
+    present = [f"notebooks/{p.stem}" for p in notebooks]
+    listed = [f.removesuffix(".ipynb").removesuffix(".md") for f in files]
+    for pattern in globs:  # sphinx-external-toc: a glob expands to sorted matching docnames
+        listed += sorted(d for d in present if fnmatch.fnmatch(d, pattern) and d not in listed)
+    return [d for d in listed if d.startswith("notebooks/")]
+
+
+def test_book_config_parses_and_is_offline_and_strict():
+    config = load_yaml("book.yml")
+    assert config["title"]
+    execute = config["execute"]
+    assert execute["execute_notebooks"] in {"cache", "force"}  # `make book` turns cache into force in CI
+    assert execute["allow_errors"] is False and execute["timeout"] > 0
+    sphinx = config["sphinx"]["config"]
+    assert sphinx["nb_execution_raise_on_error"] is True
+    assert sphinx["mathjax3_config"]["tex"]["tags"] in {"all", "ams"}
+    # Every script the pages load comes from the site's own folder, none from a URL.
+    local = [sphinx["mathjax_path"], *sphinx["nb_ipywidgets_js"]]
+    assert not [u for u in local if "//" in u], local
+    assert "_static" not in [Path(p).name for p in sphinx["html_static_path"]]
+    launch = config["launch_buttons"]
+    assert launch["colab_url"].startswith("https://") and launch["binderhub_url"].startswith("https://")
+    assert sphinx["html_theme_options"]["use_download_button"] is True
+
+
+def test_toc_lists_exactly_the_chapter_notebooks():
+    toc = load_yaml("toc.yml")
+    assert toc["format"] == "jb-book"
+    assert source_of(toc["root"]) is not None, f"toc root {toc['root']} does not exist"
+    files, _ = toc_entries(toc)
+    assert [f for f in files if source_of(f.removesuffix(".ipynb").removesuffix(".md")) is None] == []
+    chapters = chapters_in_toc(toc, NOTEBOOKS)
+    assert chapters == [f"notebooks/{p.stem}" for p in NOTEBOOKS]  # each once, in file-name order
+
+
+def test_toc_check_can_fail():
+    toc = {"format": "jb-book", "root": "book/intro", "chapters": [{"file": "notebooks/02_a"}]}
+    present = [Path("02_a.ipynb"), Path("03_b.ipynb")]
+    assert chapters_in_toc(toc, present) == ["notebooks/02_a"]
+    globbed = {"chapters": [{"glob": "notebooks/*"}]}
+    assert chapters_in_toc(globbed, present) == ["notebooks/02_a", "notebooks/03_b"]
+
+
+def test_vendored_libraries_are_pinned_npm_packages():
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    for name, version in package["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}: pin an exact version, not {version!r}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vendor", ROOT / "scripts" / "vendor_book_assets.py")
+    vendor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor)
+    assert set(vendor.COPIES) == set(package["dependencies"])
+    copied = {"vendor/" + dst for items in vendor.COPIES.values() for _, dst in items}
+    sphinx = load_yaml("book.yml")["sphinx"]["config"]
+    for url in [sphinx["mathjax_path"], *sphinx["nb_ipywidgets_js"]]:
+        assert url in copied, f"book.yml loads {url}, which scripts/vendor_book_assets.py does not copy"
+
+
+# --- the built site, in a browser ----------------------------------------------------------------
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found (Debian: apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="the Python playwright package (pip install -e '.[book]')")
+    if not (SITE / "index.html").is_file():
+        pytest.skip(f"no built book in {SITE.relative_to(ROOT)} (run `make book` first)")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(site_url):
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="diffviz-chromium-")
+    try:
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                profile,  # Chromium's --user-data-dir: a fresh temporary profile
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                headless=True,
+                viewport={"width": 1280, "height": 900},
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(context, url: str):
+    """Open ``url``; return the page, its console errors and every URL it requested."""
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url} ({req.failure})"))
+    page.on("response", lambda resp: errors.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None)
+    page.on("request", lambda req: requests.append(req.url))
+    page.goto(url, wait_until="load")
+    # Load every image now (lazy ones included), then wait for them and for MathJax.
+    page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    page.wait_for_function(
+        "() => !document.querySelector('.math') || (window.MathJax && MathJax.startup && MathJax.startup.promise"
+        " && (MathJax.startup.promise.then(() => window.__mathjaxDone = true), window.__mathjaxDone))"
+    )
+    page.wait_for_timeout(500)  # let late scripts (the widget renderer) report errors
+    return page, errors, requests
+
+
+def foreign_requests(requests: list[str]) -> list[str]:
+    """Requests to anything but 127.0.0.1 (data: and blob: URLs are not requests to a host)."""
+    return [u for u in requests if urlsplit(u).scheme not in {"data", "blob"} and urlsplit(u).hostname != "127.0.0.1"]
+
+
+RAW_TEX_JS = """() => {
+  const skip = 'mjx-container, script, style, pre, code, .cell_input, .highlight, .MathJax_Preview';
+  const root = document.querySelector('main') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.parentElement.closest(skip)) out.push(n.textContent);
+  }
+  return out.join(' ');
+}"""
+RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$")
+
+
+def raw_tex(text: str) -> list[str]:
+    return [text[max(m.start() - 40, 0) : m.end() + 40] for m in RAW_TEX.finditer(text)]
+
+
+def test_raw_tex_detector_can_fail():
+    assert raw_tex(r"the step $x_t = \sqrt{1-\beta} x$ and more")
+    assert raw_tex(r"see $$ a $$") and raw_tex(r"inline \(a\)") and raw_tex(r"\begin{aligned} x")
+    assert not raw_tex("costs $5 and $6 each; x_t = 1")
+
+
+def chapter_ids():
+    return [p.stem for p in NOTEBOOKS]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("stem", ["book/intro", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
+def test_page_is_complete_offline(browser, site_url, stem):
+    html = SITE / f"{stem}.html"
+    assert html.is_file(), f"{html.relative_to(ROOT)} missing: the built book is older than notebooks/ (run `make book`)"
+    page, errors, requests = open_page(browser, f"{site_url}/{stem}.html")
+    try:
+        assert errors == [], f"console errors on {stem}: {errors}"
+        assert foreign_requests(requests) == [], f"{stem} requested other hosts"
+        assert raw_tex(page.evaluate(RAW_TEX_JS)) == [], "raw TeX left in the page (MathJax did not typeset it)"
+        has_math = page.locator(".math").count() > 0
+        typeset = page.locator("mjx-container").count()
+        if has_math:
+            assert typeset > 0, "the page has maths but no MathJax container"
+        if page.locator("div.math").count():  # display equations are numbered
+            assert page.locator("mjx-container[display=true] mjx-labels").count() > 0, "display equations are not numbered"
+        broken = page.evaluate("() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
+        assert broken == [], f"images that did not load: {broken}"
+        if stem.startswith("notebooks/"):
+            assert page.locator("img").count() >= 1
+            # Exercise solutions are folded away; live-kernel widgets are hidden with a note.
+            for cell in page.locator("div.cell.tag_solution").all():
+                assert not cell.is_visible() or cell.locator("xpath=ancestor::details[not(@open)]").count() > 0
+            for output in page.locator("div.cell.tag_widget .cell_output").all():
+                assert not output.is_visible()
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_forward_chapter_scrubber_changes_the_frame_and_screenshot(browser, site_url):
+    page, errors, _ = open_page(browser, f"{site_url}/notebooks/{FORWARD_CHAPTER}.html")
+    try:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "chapter02.png"))
+        # matplotlib's to_jshtml() player: <img id="_anim_img..."> and <input type=range class="anim-slider">.
+        player = page.locator("div.animation").first
+        slider = player.locator("input.anim-slider")
+        frame = player.locator("img[id^=_anim_img]")
+        player.scroll_into_view_if_needed()
+        assert slider.count() == 1 and frame.count() == 1, "no jshtml player on the forward-process page"
+        before = frame.get_attribute("src")
+        assert before and slider.input_value() == "0"
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([img, src]) => img.src !== src && img.complete && img.naturalWidth > 0", arg=[frame.element_handle(), before]
+        )
+        assert slider.input_value() == "5"
+        assert frame.get_attribute("src") != before
+        page.screenshot(path=str(ARTEFACTS / "chapter02-scrubber.png"))
+        assert errors == []
+    finally:
+        page.close()
