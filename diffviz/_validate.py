@@ -41,9 +41,12 @@ def as_float_array(name: str, x) -> jax.Array:
 
 def check_finite(name: str, x: jax.Array) -> jax.Array:
     """Raise if a concrete ``x`` holds NaN or infinity; return ``x`` unchanged."""
-    if is_concrete(x) and x.size and not bool(jnp.all(jnp.isfinite(x))):
-        n_bad = int(jnp.sum(~jnp.isfinite(x)))
-        raise ValueError(f"{name} must be finite; it holds {n_bad} NaN or infinite value(s)")
+    # NumPy, not jnp: a concrete array closed over inside jit is still concrete, but jnp ops
+    # on it would return tracers there.
+    if is_concrete(x) and x.size:
+        finite = np.isfinite(np.asarray(x))
+        if not finite.all():
+            raise ValueError(f"{name} must be finite; it holds {int((~finite).sum())} NaN or infinite value(s)")
     return x
 
 
@@ -64,16 +67,18 @@ def check_shape(name: str, x: jax.Array, expected: tuple, what: str) -> None:
 def check_open_unit_interval(name: str, x: jax.Array) -> None:
     """Raise if a concrete ``x`` has an entry outside the open interval (0, 1)."""
     if is_concrete(x):
-        bad = ~((x > 0) & (x < 1))
-        if bool(jnp.any(bad)):
-            first = float(jnp.ravel(x)[jnp.argmax(jnp.ravel(bad))])
-            raise ValueError(f"{name} must lie in the open interval (0, 1); got {first!r}")
+        arr = np.ravel(np.asarray(x))
+        bad = ~((arr > 0) & (arr < 1))
+        if bad.any():
+            raise ValueError(f"{name} must lie in the open interval (0, 1); got {float(arr[np.argmax(bad)])!r}")
 
 
 def check_positive(name: str, x: jax.Array) -> None:
     """Raise if a concrete ``x`` has an entry that is not strictly positive."""
-    if is_concrete(x) and bool(jnp.any(~(x > 0))):
-        raise ValueError(f"{name} must be > 0 everywhere; got minimum {float(jnp.min(x))!r}")
+    if is_concrete(x):
+        arr = np.asarray(x)
+        if arr.size and not (arr > 0).all():
+            raise ValueError(f"{name} must be > 0 everywhere; got minimum {float(arr.min())!r}")
 
 
 def positive_int(name: str, n, *, minimum: int = 1) -> int:

@@ -119,3 +119,13 @@ def test_strict_rank_promotion_is_on_for_the_whole_suite():
     assert jax.config.jax_numpy_rank_promotion == "raise"
     with pytest.raises(ValueError, match="jax_numpy_rank_promotion"):
         jnp.ones((3,)) + jnp.ones((2, 3))
+
+
+def test_concrete_arrays_closed_over_inside_jit_are_accepted():
+    """A global data array used inside a jitted function is concrete: checking it must not trip."""
+    mix = dv.gaussian_mixture([0.5, 0.5], [-1.0, 1.0], [0.3, 0.3])
+    xs = jnp.linspace(-2, 2, 7)[:, None]
+    out = jax.jit(lambda t: dv.optimal_eps(S, mix, xs, t))(jnp.int32(10))
+    np.testing.assert_allclose(np.asarray(out), np.asarray(dv.optimal_eps(S, mix, xs, 10)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="x0 must be finite"):
+        jax.jit(lambda t: dv.marginal_params(S, NAN, t))(jnp.int32(3))
