@@ -26,8 +26,6 @@ Counters (``simulation_count``, ``field_computations``, ``render_count``) make t
 
 from __future__ import annotations
 
-import base64
-import io
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -47,6 +45,7 @@ from diffviz._mixture import (
     optimal_eps,
 )
 from diffviz._schedules import Schedule, cosine_schedule, linear_schedule
+from diffviz._widgets import _png, _show_png  # one PNG path for every explorer
 
 _FIELDS = p2._FIELDS  # ("score", "eps", "denoiser")
 
@@ -55,7 +54,7 @@ _simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "t
 
 
 # --------------------------------------------------------------------------------------------
-# Shared plumbing: an Agg figure, its pixels as PNG, a PNG into an Output widget
+# Shared plumbing: an Agg figure (PNG encoding and display come from _widgets)
 # --------------------------------------------------------------------------------------------
 
 
@@ -65,28 +64,6 @@ def _agg_figure(figsize: tuple[float, float], dpi: float):
     fig = p2._figure(figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
-
-
-def _png(canvas) -> bytes:
-    """The Agg canvas's current pixels as PNG bytes (light compression: speed over size)."""
-    from PIL import Image  # Pillow is a dependency of matplotlib
-
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buffer = io.BytesIO()
-    image.save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
-
-
-def _show_png(output, png: bytes, description: str) -> None:
-    """Make ``output`` (an ``ipywidgets.Output``) show one PNG; works with and without a kernel."""
-    output.outputs = (
-        {
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description},
-            "metadata": {},
-        },
-    )
 
 
 class _Blitter:

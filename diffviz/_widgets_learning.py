@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import numpy as np
 
 from diffviz import _plots_learning as _pl
 from diffviz._widgets import _png, _show_png

@@ -30,3 +30,13 @@ settings.load_profile("diffviz")
 def key():
     """A fixed PRNG key; tests that need several split it explicitly."""
     return jax.random.key(20260)
+
+
+@pytest.fixture
+def no_leaked_figures():
+    """Plot functions must not register figures with pyplot (nothing to close, no leaks)."""
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    yield
+    assert plt.get_fignums() == before

@@ -11,7 +11,6 @@ import re
 
 import jax
 import jax.numpy as jnp
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -23,12 +22,7 @@ T = 60
 BETA = 0.05
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_figures():
-    """Plot functions must not register figures with pyplot (nothing to close, no leaks)."""
-    before = plt.get_fignums()
-    yield
-    assert plt.get_fignums() == before
+pytestmark = pytest.mark.usefixtures("no_leaked_figures")  # defined in conftest.py
 
 
 @pytest.fixture(scope="module")

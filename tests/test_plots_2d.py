@@ -14,7 +14,6 @@ import re
 
 import jax
 import jax.numpy as jnp
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -28,12 +27,7 @@ T = 80
 N = 300  # particles
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_figures():
-    """Plot functions must not register figures with pyplot (nothing to close, no leaks)."""
-    before = plt.get_fignums()
-    yield
-    assert plt.get_fignums() == before
+pytestmark = pytest.mark.usefixtures("no_leaked_figures")  # defined in conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import base64
 import re
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -23,12 +22,7 @@ import diffviz as dv
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_figures():
-    """Plot functions must not register figures with pyplot (nothing to close, no leaks)."""
-    before = plt.get_fignums()
-    yield
-    assert plt.get_fignums() == before
+pytestmark = pytest.mark.usefixtures("no_leaked_figures")  # defined in conftest.py
 
 
 @pytest.fixture(scope="module")
