@@ -24,8 +24,11 @@ N = 10_000
 
 
 def macs_per_example(c: dv.DenoiserConfig) -> int:
-    n_in = (c.dim * c.input_dim if c.input_dim else c.dim) + c.time_dim
-    return n_in * c.width + c.depth * c.width * c.width + c.width * c.dim
+    """Matmul MACs per sample per step. A sampler calls the network with one t for the whole
+    batch, and the network embeds that t (and multiplies it into the first layer) once per
+    step, so the time embedding's share is not counted per sample (it is 1/N of a sample)."""
+    n_x = c.dim * c.input_dim if c.input_dim else c.dim
+    return n_x * c.width + c.depth * c.width * c.width + c.width * c.dim
 
 
 def timed(fn, repeats=3):

@@ -67,7 +67,7 @@ from diffviz._model import (
     init_denoiser,
     sinusoidal_embedding,
 )
-from diffviz._train import TrainState, fit, init_train_state, make_train_step
+from diffviz._train import TrainState, adam, fit, init_train_state, make_train_step, warmup_cosine
 # --- learning: samplers, metrics, checkpoints (owner: sampling) ---
 from diffviz._checkpoint import load_params, save_params
 from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
@@ -149,6 +149,7 @@ __all__ = [
     "ScoreFieldExplorer",
     "TOY_DATASETS_2D",
     "TrainState",
+    "adam",
     "apply_denoiser",
     "batch_eps_loss",
     "check_setup",
@@ -243,5 +244,6 @@ __all__ = [
     "snapshot_scrubber_html",
     "snr_crossings",
     "variational_bound",
+    "warmup_cosine",
     "x0_to_eps",
 ]

@@ -21,6 +21,7 @@ ran at about a third of the speed of this split/merge bridge in a plain ``jax.ji
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -60,7 +61,37 @@ def sinusoidal_embedding(u: jax.Array, size: int, scale: float = 1.0) -> jax.Arr
     half = size // 2
     freqs = scale * jnp.exp(-jnp.log(1e4) * jnp.arange(half, dtype=jnp.float32) / (half - 1))  # (h,)
     angles = u[..., None].astype(jnp.float32) * freqs.reshape((1,) * u.ndim + (half,))  # (..., h)
-    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
+    return jnp.concatenate(_sincos(angles), axis=-1)
+
+
+# pi/2 split in three parts (the first two with few significant bits, so n * part is exact in
+# float32 for |n| < 2**13): reduces an angle to [-pi/4, pi/4] without losing accuracy.
+_HALF_PI_1, _HALF_PI_2, _HALF_PI_3 = 1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8
+
+
+def _sincos(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+    r"""``(sin a, cos a)`` in float32, accurate to ~1e-7 absolute for :math:`|a| \le 8192`.
+
+    Why not ``jnp.sin``/``jnp.cos``: on XLA's CPU backend they ran ~30x slower than this
+    (measured: 8.2 ms against 0.28 ms for both of a 2048 x 128 array), and the embeddings are
+    evaluated at every training and sampling step, so they took more time than the matmuls.
+    Method: write :math:`a = n\pi/2 + r` with :math:`|r| \le \pi/4` (Cody-Waite reduction),
+    evaluate the Taylor polynomials of sin and cos at ``r`` (truncation error < 2e-9 there),
+    then rotate by the quadrant :math:`n mod 4`.
+    """
+    a = a.astype(jnp.float32)
+    n = jnp.round(a * (2.0 / math.pi))
+    r = ((a - n * _HALF_PI_1) - n * _HALF_PI_2) - n * _HALF_PI_3
+    r2 = r * r
+    sin_r = r + r * r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (1 / 362880))))
+    cos_r = 1 + r2 * (-1 / 2 + r2 * (1 / 24 + r2 * (-1 / 720 + r2 * (1 / 40320 + r2 * (-1 / 3628800)))))
+    quadrant = n.astype(jnp.int32) & 3  # sin(r + q pi/2), cos(r + q pi/2) for q = 0, 1, 2, 3:
+    odd = (quadrant & 1) == 1  # q odd swaps sin and cos
+    sin_a = jnp.where(odd, cos_r, sin_r)
+    cos_a = jnp.where(odd, sin_r, cos_r)
+    sin_a = jnp.where(quadrant >= 2, -sin_a, sin_a)  # q = 2, 3 flip the sine
+    cos_a = jnp.where((quadrant == 1) | (quadrant == 2), -cos_a, cos_a)  # q = 1, 2 flip the cosine
+    return sin_a, cos_a
 
 
 class _ResidualBlock(nnx.Module):
@@ -83,15 +114,22 @@ class Denoiser(nnx.Module):
         self.out = nnx.Linear(c.width, c.dim, rngs=rngs)
 
     def __call__(self, x_t: jax.Array, t: jax.Array) -> jax.Array:
-        """``x_t: (..., d)`` float, ``t: (...)`` integer steps -> predicted noise ``(..., d)``."""
+        """``x_t: (..., d)`` float, ``t: (...)`` or scalar integer steps -> predicted noise ``(..., d)``."""
         c = self.config
         if c.input_dim:
             feats = sinusoidal_embedding(x_t, c.input_dim, c.input_scale)  # (..., d, input_dim)
             feats = feats.reshape(x_t.shape[:-1] + (c.dim * c.input_dim,))
         else:
             feats = x_t
-        h = jnp.concatenate([feats, sinusoidal_embedding(t, c.time_dim)], axis=-1)
-        h = jax.nn.gelu(self.inp(h), approximate=False)  # (..., width)
+        # The first layer is Linear(concat[feats, emb(t)]); written as feats @ W_x + emb(t) @ W_t
+        # + b, the same numbers, so that when one t serves the whole batch (as in a sampler)
+        # its embedding and its share of the matmul are computed once, not once per row.
+        kernel = self.inp.kernel[...]
+        n_x = feats.shape[-1]
+        t_part = sinusoidal_embedding(t, c.time_dim) @ kernel[n_x:]  # (t.shape..., width)
+        t_part = t_part + self.inp.bias[...].reshape((1,) * (t_part.ndim - 1) + (c.width,))
+        t_part = t_part.reshape((1,) * (feats.ndim - t_part.ndim) + t_part.shape)  # explicit broadcast
+        h = jax.nn.gelu(feats @ kernel[:n_x] + t_part, approximate=False)  # (..., width)
         for block in self.blocks:
             h = block(h)
         return self.out(h)
@@ -127,7 +165,9 @@ def apply_denoiser(graphdef: nnx.GraphDef, params: nnx.State, x_t, t) -> jax.Arr
 
     A pure function of ``params``: safe inside ``jit``, ``grad``, ``vmap`` and ``lax.scan``.
     """
-    t = jnp.broadcast_to(jnp.asarray(t), x_t.shape[:-1])
+    t = jnp.asarray(t)
+    if t.ndim:  # a scalar t stays a scalar: the network embeds it once for the whole batch
+        t = jnp.broadcast_to(t, x_t.shape[:-1])
     return nnx.merge(graphdef, params)(x_t, t)
 
 

@@ -55,6 +55,45 @@ class TrainState(NamedTuple):
     step: jax.Array  # shape=(), int32
 
 
+def warmup_cosine(peak_lr: float, warmup_steps: int, total_steps: int, final_fraction: float = 0.05):
+    """A learning-rate schedule: a linear ramp from 0 to ``peak_lr`` over ``warmup_steps``,
+    then half a cosine down to ``final_fraction * peak_lr`` at ``total_steps`` (flat after).
+
+    Returns an optax schedule ``lr(count)`` (``count`` = updates done so far, from 0); pass
+    it to :func:`adam`. The recipe the course's 2-D models use: ``warmup_cosine(2e-3, 200, N)``.
+    """
+    peak_lr = _positive_number("peak_lr", peak_lr)
+    warmup_steps = v.positive_int("warmup_steps", warmup_steps, minimum=0)
+    total_steps = v.positive_int("total_steps", total_steps)
+    if total_steps <= warmup_steps:
+        raise ValueError(f"total_steps must be larger than warmup_steps = {warmup_steps}; got {total_steps}")
+    if not (isinstance(final_fraction, (int, float)) and 0.0 <= final_fraction <= 1.0):
+        raise ValueError(f"final_fraction must be a number in [0, 1]; got {final_fraction!r}")
+    return optax.warmup_cosine_decay_schedule(
+        0.0, peak_lr, warmup_steps, total_steps, end_value=final_fraction * peak_lr
+    )
+
+
+def adam(learning_rate) -> optax.GradientTransformation:
+    """Adam (Kingma and Ba) with PyTorch's defaults (b1 0.9, b2 0.999, eps 1e-8, no weight decay).
+
+    ``learning_rate`` is a positive number or a schedule such as :func:`warmup_cosine`.
+    Chapter 6 writes the same update by hand and checks that the two agree.
+    """
+    if not callable(learning_rate):
+        learning_rate = _positive_number("learning_rate", learning_rate)
+    return optax.adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8)
+
+
+def _positive_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive, finite number; got {value!r}")
+    return value
+
+
 def init_train_state(params, optimizer: optax.GradientTransformation) -> TrainState:
     """A fresh :class:`TrainState`: the EMA starts at the initial parameters."""
     return TrainState(params, optimizer.init(params), params, jnp.zeros((), jnp.int32))

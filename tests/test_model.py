@@ -4,8 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffviz as dv
+from diffviz import _model
 
 
 def test_sinusoidal_embedding_matches_numpy():
@@ -14,6 +17,27 @@ def test_sinusoidal_embedding_matches_numpy():
     freqs = 2.0 * 10000.0 ** (-np.arange(4) / 3)
     want = np.concatenate([np.sin(u[:, None] * freqs), np.cos(u[:, None] * freqs)], axis=1)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+@settings(max_examples=40)
+@given(st.floats(-8192.0, 8192.0, width=32), st.floats(0.0, 1.0))
+def test_fast_sincos_matches_float64_numpy(centre, spread):
+    """The embeddings' own sin/cos (faster than jnp.sin on CPU) against float64 NumPy."""
+    a = np.float32(centre) + np.linspace(-spread, spread, 257, dtype=np.float32) * np.float32(1 + abs(centre) / 64)
+    a = np.clip(a, -8192, 8192).astype(np.float32)
+    sin_a, cos_a = _model._sincos(jnp.asarray(a))
+    exact = a.astype(np.float64)  # the float32 angle, evaluated exactly
+    np.testing.assert_allclose(np.asarray(sin_a), np.sin(exact), rtol=0, atol=2.5e-7)
+    np.testing.assert_allclose(np.asarray(cos_a), np.cos(exact), rtol=0, atol=2.5e-7)
+
+
+def test_fast_sincos_every_quadrant_and_the_special_points():
+    k = np.arange(-40, 41)
+    a = np.concatenate([k * np.pi / 2, k * np.pi / 2 + np.pi / 4, k * np.pi / 2 - 1e-3]).astype(np.float32)
+    sin_a, cos_a = _model._sincos(jnp.asarray(a))
+    np.testing.assert_allclose(np.asarray(sin_a), np.sin(a.astype(np.float64)), atol=2e-7)
+    np.testing.assert_allclose(np.asarray(cos_a), np.cos(a.astype(np.float64)), atol=2e-7)
+    assert np.all(np.asarray(sin_a) ** 2 + np.asarray(cos_a) ** 2 <= 1 + 1e-6)
 
 
 @pytest.mark.parametrize(

@@ -234,3 +234,43 @@ def test_sampling_a_trained_2d_model_beats_an_untrained_one():
     floor = dv.noise_floor(jax.random.key(5), lambda x, y: dv.sliced_wasserstein(metric_key, x, y), dv.sample_eight_gaussians, 2000)
     assert trained_ < 0.3 * untrained, (trained_, untrained)
     assert trained_ < 5 * floor, (trained_, floor)
+
+
+def test_adam_matches_a_numpy_adam():
+    """dv.adam against Adam written out in float64 NumPy (Kingma and Ba, bias-corrected)."""
+    lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(3, 2)).astype(np.float32) for _ in range(5)]
+    opt = dv.adam(lr)
+    p = jnp.ones((3, 2), jnp.float32)
+    state = opt.init(p)
+    m = v = np.zeros((3, 2))
+    want = np.ones((3, 2))
+    for k, g in enumerate(grads, start=1):
+        updates, state = opt.update(jnp.asarray(g), state, p)
+        p = optax.apply_updates(p, updates)
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g.astype(np.float64) ** 2
+        want = want - lr * (m / (1 - b1**k)) / (np.sqrt(v / (1 - b2**k)) + eps)
+    np.testing.assert_allclose(np.asarray(p), want, rtol=1e-5)
+
+
+def test_warmup_cosine_hits_its_landmarks():
+    lr = dv.warmup_cosine(2e-3, 200, 1200, final_fraction=0.05)
+    got = [float(lr(c)) for c in (0, 100, 200, 700, 1200, 5000)]
+    mid = 0.05 * 2e-3 + 0.95 * 2e-3 * 0.5 * (1 + np.cos(np.pi * 0.5))  # half-way down the cosine
+    np.testing.assert_allclose(got, [0.0, 1e-3, 2e-3, mid, 1e-4, 1e-4], rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: dv.adam(0.0), "learning_rate must be a positive"),
+        (lambda: dv.adam("fast"), "learning_rate must be a positive number"),
+        (lambda: dv.warmup_cosine(1e-3, 200, 100), "total_steps must be larger than warmup_steps"),
+        (lambda: dv.warmup_cosine(-1e-3, 0, 100), "peak_lr must be a positive"),
+        (lambda: dv.warmup_cosine(1e-3, 0, 100, final_fraction=2.0), r"final_fraction must be a number in \[0, 1\]"),
+    ],
+)
+def test_optimizer_helpers_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
