@@ -132,6 +132,15 @@ from diffviz._plots_learning import (
     reverse_animation_html,
 )
 from diffviz._widgets_learning import EpsExplorer, eps_explorer
+# --- course: kernel-free scrubbers for the book, one per live explorer (owner: book players) ---
+from diffviz._plots import schedule_scrubber_html
+from diffviz._plots_2d import gaussian_conditioning_scrubber_html, score_field_scrubber_html
+from diffviz._plots_learning import eps_scrubber_html
+# --- course: goodness-of-fit checks (owner: chapter 10) ---
+from diffviz._checks import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
+# --- course: 8x8 digits (owner: chapter 9) ---
+from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
+from diffviz._plots_digits import plot_digit_grid
 
 __version__ = "0.1.0"
 
@@ -140,10 +149,12 @@ __all__ = [
     "Denoiser",
     "DenoiserConfig",
     "Diffusion2DExplorer",
+    "DigitsData",
     "EpsExplorer",
     "Forward1DExplorer",
     "GaussianConditioningExplorer",
     "GaussianMixture",
+    "KSResult",
     "Schedule",
     "ScheduleExplorer",
     "ScoreFieldExplorer",
@@ -164,10 +175,13 @@ __all__ = [
     "diffuse_mixture",
     "diffusion_2d_animation_html",
     "diffusion_2d_explorer",
+    "digits_from_pixels",
+    "digits_to_pixels",
     "eight_gaussians_mixture",
     "energy_distance",
     "eps_explorer",
     "eps_loss",
+    "eps_scrubber_html",
     "eps_to_score",
     "eps_to_x0",
     "exact_eps_fn",
@@ -175,19 +189,25 @@ __all__ = [
     "forward_1d_explorer",
     "forward_step_params",
     "gaussian_conditioning_explorer",
+    "gaussian_conditioning_scrubber_html",
     "gaussian_mixture",
     "histogram_kl",
     "init_denoiser",
     "init_train_state",
+    "ks_normal_test",
     "linear_schedule",
+    "load_digits",
     "load_params",
     "make_train_step",
+    "marginal_ks_test",
     "marginal_params",
     "mixture_1d",
+    "mixture_ks_test",
     "mixture_log_prob",
     "mixture_score",
     "model_eps_fn",
     "nats_to_bits_per_dim",
+    "nearest_neighbours",
     "noise_floor",
     "optimal_denoiser",
     "optimal_eps",
@@ -200,6 +220,7 @@ __all__ = [
     "plot_conditional_mean",
     "plot_density_contours",
     "plot_diffusion_snapshot",
+    "plot_digit_grid",
     "plot_eps_error_by_t",
     "plot_eps_vs_exact",
     "plot_gaussian_conditioning",
@@ -237,7 +258,9 @@ __all__ = [
     "save_params",
     "schedule_explorer",
     "schedule_from_betas",
+    "schedule_scrubber_html",
     "score_field_explorer",
+    "score_field_scrubber_html",
     "score_to_eps",
     "sinusoidal_embedding",
     "sliced_wasserstein",

@@ -37,6 +37,7 @@ import numpy as np
 from diffviz import _validate as v
 from diffviz._forward import marginal_params, prior_kl
 from diffviz._mixture import GaussianMixture, diffuse_mixture, mixture_log_prob
+from diffviz._player import evenly_spaced_steps, jshtml_player
 from diffviz._schedules import Schedule, constant_schedule
 
 if TYPE_CHECKING:
@@ -463,13 +464,10 @@ def snapshot_scrubber_html(
     Returns:
         The HTML as a string.
     """
-    from matplotlib.animation import FuncAnimation
-
     _check_mixture_1d(mixture)
     traj = _trajectory_1d("trajectory", trajectory, schedule)
     num_frames = v.positive_int("num_frames", num_frames, minimum=2)
-    T = traj.shape[0] - 1
-    steps = np.unique(np.round(np.linspace(0, T, num_frames)).astype(int))
+    steps = evenly_spaced_steps(traj.shape[0] - 1, num_frames)
     means, variances = _marginal_moments(schedule, mixture, drift)
     x_range = _auto_range(means[steps], variances[steps])
     grid, edges = _grid(x_range), _edges(x_range, bins)
@@ -485,13 +483,7 @@ def snapshot_scrubber_html(
         panel.show(traj[t], densities[t], *_snapshot_texts(schedule, t, drift, traj[t], variances[t]))
         return panel.dynamic_artists
 
-    # Lay the figure out once (with real texts) and freeze it: with the layout engine on,
-    # every saved frame would pay for a layout pass and an extra draw.
-    draw(len(steps) - 1)
-    fig.draw_without_rendering()
-    fig.set_layout_engine(None)
-    animation = FuncAnimation(fig, draw, frames=len(steps), interval=interval_ms, blit=False, repeat=False)
-    return animation.to_jshtml(default_mode="once")
+    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms)
 
 
 # --------------------------------------------------------------------------------------------
@@ -634,8 +626,15 @@ def _kl_at_end(schedule: Schedule, x0: jax.Array) -> float:
     return float(prior_kl(_end_of_chain(schedule), x0))
 
 
+# prior_kl of many one-step schedules (all of shape (2,)) in one compiled call.
+_prior_kls = jax.jit(jax.vmap(prior_kl, in_axes=(0, None)))
+
+
 def _kl_versus_T(fn: Callable[[int], Schedule], T_values: np.ndarray, x0: jax.Array) -> np.ndarray:
-    return np.array([_kl_at_end(fn(int(T)), x0) for T in T_values])
+    """``_kl_at_end(fn(T), x0)`` for every ``T`` in ``T_values``, as float64 ``(len(T_values),)``."""
+    ends = [_end_of_chain(fn(int(T))) for T in T_values]
+    stacked = Schedule(*(jnp.asarray(np.stack(parts)) for parts in zip(*ends, strict=True)))  # fields (len(T_values), 2)
+    return np.asarray(_prior_kls(stacked, x0), np.float64)
 
 
 def plot_prior_kl(
@@ -739,6 +738,122 @@ def plot_schedule_grid(
     title = r"Signal left, $\bar\alpha_t$, for several $T$ (legend: value at $t=T$ and KL in nats)"
     fig.suptitle(title, fontsize=10)
     return fig
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _plain_powers_of_ten(axis) -> None:
+    """Label a log axis ``10⁻⁴, 10⁻², ...`` in plain Unicode (no mathtext), decades only, no minor ticks."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+
+    def label(value: float, _pos) -> str:
+        exponent = round(math.log10(value)) if value > 0 else None
+        if exponent is None or not math.isclose(value, 10.0**exponent, rel_tol=1e-6):
+            return ""
+        return "10" + str(exponent).translate(_SUPERSCRIPTS)
+
+    axis.set_major_locator(LogLocator(base=10, numticks=8))
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())  # ~8 unlabelled ticks per decade cost more to draw than the curves
+
+
+def schedule_scrubber_html(
+    schedule_fns: Mapping[str, Callable[[int], Schedule]],
+    T_values: Sequence[int],
+    *,
+    x0=1.0,
+    num_T: int = 25,
+    floor: float = 1e-8,
+    figsize: tuple[float, float] = (10.5, 3.5),
+    dpi: float = 60,
+    interval_ms: int = 400,
+) -> str:
+    r"""HTML of a self-contained player that scrubs the number of steps ``T`` (works without a kernel).
+
+    The kernel-free counterpart of :func:`~diffviz.schedule_explorer`: instead of a dropdown,
+    every schedule is drawn in every frame, in its own colour. One frame per value of
+    ``T_values``, each with the explorer's three panels: :math:`\bar\alpha_t` (solid) and
+    :math:`1-\bar\alpha_t` (dashed) against ``t``, the SNR on a log scale, and
+    :math:`\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal N(0,1))` against T (fixed curves, computed
+    with :func:`~diffviz.prior_kl`) with the current T marked. The frames are rendered now and
+    embedded as PNG in a ``FuncAnimation(...).to_jshtml()`` player; show it with
+    ``IPython.display.HTML(...)``. Sixteen frames at the defaults make about 1 MB of HTML.
+
+    Args:
+        schedule_fns: ``{label: T -> Schedule}``, e.g. ``{"linear": linear_schedule}``.
+        T_values: the numbers of steps, one frame each, in the order given (distinct
+            integers >= 1, at least 2).
+        x0: the starting point for the KL (a number or one example).
+        num_T: points on each KL curve (log-spaced over the range of ``T_values``).
+        floor: KL and SNR values below this are drawn at ``floor`` (log axes).
+        figsize, dpi: frame size (inches) and resolution: they set the HTML size.
+        interval_ms: time between frames when playing.
+
+    Returns:
+        The HTML as a string.
+    """
+    if not isinstance(schedule_fns, Mapping) or not schedule_fns:
+        raise ValueError("schedule_fns must be a non-empty mapping {label: T -> Schedule}")
+    Ts = [v.positive_int("T_values", T) for T in np.asarray(T_values).ravel().tolist()]
+    if len(Ts) < 2 or len(set(Ts)) != len(Ts):
+        raise ValueError(f"T_values must hold at least 2 distinct numbers of steps (one frame each); got {Ts}")
+    num_T = v.positive_int("num_T", num_T, minimum=2)
+    if not (math.isfinite(float(floor)) and float(floor) > 0):
+        raise ValueError(f"floor must be a finite number > 0; got {floor!r}")
+    x0 = _x0_vector(x0)
+    names = list(schedule_fns)
+    hosts = {(name, T): _host(schedule_fns[name](T)) for name in names for T in Ts}  # every frame's schedules
+    kl_at = {(name, T): kl for name in names for T, kl in zip(Ts, _kl_versus_T(schedule_fns[name], Ts, x0), strict=True)}
+    curve_T = np.unique(np.concatenate([np.round(np.geomspace(min(Ts), max(Ts), num_T)), Ts]).astype(int))
+    snr_all = np.concatenate([h.alpha_bars[1:] / h.one_minus_alpha_bars[1:] for h in hosts.values()])
+    snr_lim = (max(float(snr_all[snr_all > 0].min(initial=floor)), floor) / 3, 3 * float(snr_all.max()))
+
+    fig = _figure(figsize, dpi=dpi)
+    ax_var, ax_snr, ax_kl = fig.subplots(1, 3)
+    signal, noise, snr, marks = {}, {}, {}, {}
+    for i, name in enumerate(names):
+        colour = f"C{i % 10}"
+        (signal[name],) = ax_var.plot([], [], color=colour, lw=1.6, label=name, gid=f"alpha_bar:{name}")
+        (noise[name],) = ax_var.plot([], [], color=colour, lw=1.0, ls="--", gid=f"noise:{name}")
+        (snr[name],) = ax_snr.semilogy([], [], color=colour, lw=1.4, gid=f"snr:{name}")
+        kls = _kl_versus_T(schedule_fns[name], curve_T, x0)
+        ax_kl.loglog(curve_T, np.maximum(kls, floor), color=colour, marker="o", ms=2.5, lw=1.2, gid=f"kl:{name}")
+        (marks[name],) = ax_kl.plot([], [], "o", ms=8, color=colour, mec="k", mew=0.6, gid=f"mark:{name}")
+    now = ax_kl.axvline(Ts[0], color="0.3", lw=0.8, ls=":")
+    for axis in (ax_snr.yaxis, ax_kl.xaxis, ax_kl.yaxis):  # after semilogy/loglog, which reset them
+        _plain_powers_of_ten(axis)  # mathtext tick labels would be typeset again on every frame
+    # Plain Unicode, not mathtext, in every text of the player: the labels would otherwise be
+    # typeset again for every frame saved.
+    ax_var.set(xlabel="time step t", ylabel="variance fraction", ylim=(-0.02, 1.02))
+    ax_var.set_title("signal ᾱₜ (solid), noise 1 − ᾱₜ (dashed)", fontsize=9, y=1.0)
+    ax_snr.set(xlabel="time step t", ylabel="SNR (log scale)", ylim=snr_lim)
+    ax_snr.set_title("signal-to-noise ratio ᾱₜ / (1 − ᾱₜ)", fontsize=9, y=1.0)
+    ax_kl.set(xlabel="number of steps T (log scale)", ylabel="KL [nats]", ylim=(floor / 3, None))
+    ax_kl.set_title("KL(q(x_T | x₀) ‖ N(0, 1)); dots: current T", fontsize=9, y=1.0)
+    legend = fig.legend(handles=list(signal.values()), loc="outside lower center", ncols=min(len(names), 3),
+                        fontsize=8, frameon=False)  # fmt: skip
+    suptitle = fig.suptitle(" ", fontsize=10)
+
+    def draw(i: int):
+        T = Ts[i]
+        t = np.arange(1, T + 1)
+        for name, text in zip(names, legend.get_texts(), strict=True):
+            h = hosts[name, T]
+            abar, rest = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
+            signal[name].set_data(t, abar)
+            noise[name].set_data(t, rest)
+            snr[name].set_data(t, np.maximum(abar / rest, floor))
+            marks[name].set_data([T], [max(kl_at[name, T], floor)])
+            text.set_text(f"{name}:  ᾱ_T = {_fmt(float(h.alpha_bars[-1]))},  KL {_fmt_kl(kl_at[name, T], floor)}")
+        for ax in (ax_var, ax_snr):
+            ax.set_xlim(0, T + 1)
+        now.set_xdata([T, T])
+        suptitle.set_text(f"A chain of T = {T} steps (legend: ᾱ_T and the KL in nats at its end)")
+        return (*signal.values(), *noise.values(), *snr.values(), *marks.values(), now, suptitle, legend)
+
+    return jshtml_player(fig, draw, len(Ts), interval_ms=interval_ms)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture
+from diffviz._player import evenly_spaced_steps, jshtml_player
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -333,6 +334,53 @@ def plot_eps_vs_exact(
     return fig
 
 
+def eps_scrubber_html(
+    x,
+    learned,
+    exact,
+    ts: Sequence[int],
+    *,
+    densities=None,
+    figsize: tuple[float, float] = (6.0, 3.4),
+    dpi: float = 64,
+    interval_ms: int = 250,
+) -> str:
+    r"""HTML of a self-contained player that scrubs ``t`` through learned vs exact noise predictions.
+
+    The kernel-free counterpart of :func:`~diffviz.eps_explorer`, with the same arguments:
+    one frame per step in ``ts``, each the explorer's picture (:math:`\hat\varepsilon_\theta`
+    dashed, :math:`\varepsilon^*` solid, :math:`q_t` as a grey silhouette, the weighted RMS
+    error in the title) on fixed axes. The frames are rendered now and embedded as PNG in a
+    ``FuncAnimation(...).to_jshtml()`` player, so it works in the rendered book. Show it with
+    ``IPython.display.HTML(...)``. At the defaults 38 frames make about 1 MB of HTML.
+
+    Args:
+        x: the grid ``(G,)`` or ``(G, 1)``.
+        learned: network predictions ``(len(ts), G)`` (or with a trailing 1).
+        exact: :math:`\varepsilon^*` on the same grid, same shape.
+        ts: the steps, one frame per row, in the order given (distinct, at least 2).
+        densities: optional :math:`q_t(x)` on the grid, ``(len(ts), G)``.
+        figsize, dpi: frame size (inches) and resolution: they set the HTML size.
+        interval_ms: time between frames when playing.
+
+    Returns:
+        The HTML as a string.
+    """
+    grid, learned, exact, ts, densities = _eps_inputs(x, learned, exact, ts, densities)
+    if len(ts) < 2 or len(set(ts)) != len(ts):
+        raise ValueError(f"ts must hold at least 2 distinct steps (one frame each); got {list(ts)}")
+    fig = _figure(figsize, dpi=dpi)
+    ax = fig.add_subplot()
+    panel = _EpsPanel(ax, grid, y_range=_eps_y_range(learned, exact), with_density=densities is not None, compact=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+
+    def draw(k: int):
+        panel.show(ts[k], learned[k], exact[k], None if densities is None else densities[k])
+        return panel.dynamic_artists
+
+    return jshtml_player(fig, draw, len(ts), interval_ms=interval_ms)
+
+
 def plot_eps_error_by_t(
     ts,
     errors,
@@ -599,15 +647,13 @@ def reverse_animation_html(
     Returns:
         The HTML as a string.
     """
-    from matplotlib.animation import FuncAnimation
-
     traj = _trajectory("trajectory", trajectory)
     if traj.shape[2] != 2:
         raise ValueError(f"trajectory must hold 2-D points, shape (steps+1, n, 2); got {np.shape(trajectory)}")
     times = _times(ts, traj.shape[0])
     num_frames = v.positive_int("num_frames", num_frames, minimum=2)
     max_points = v.positive_int("max_points", max_points)
-    rows = np.unique(np.round(np.linspace(0, traj.shape[0] - 1, num_frames)).astype(int))[::-1]  # noise first
+    rows = evenly_spaced_steps(traj.shape[0] - 1, num_frames)[::-1]  # noise first
     points = traj[:, :max_points]
     fig = _figure(figsize, dpi=dpi)
     ax = fig.add_subplot()
@@ -632,11 +678,7 @@ def reverse_animation_html(
         title.set_text(f"t = {times[row]}" + ("  (noise)" if row == traj.shape[0] - 1 else "  (samples)" if row == 0 else ""))
         return scatter, title
 
-    draw(len(rows) - 1)
-    fig.draw_without_rendering()
-    fig.set_layout_engine(None)  # lay out once; every frame would otherwise pay for a layout pass
-    animation = FuncAnimation(fig, draw, frames=len(rows), interval=interval_ms, blit=False, repeat=False)
-    return animation.to_jshtml(default_mode="once")
+    return jshtml_player(fig, draw, len(rows), interval_ms=interval_ms)
 
 
 def plot_quality_vs_steps(

@@ -342,12 +342,7 @@ def _all_fields(schedule: Schedule, mixture: GaussianMixture, x: jax.Array) -> t
     return jax.vmap(one)(ts)
 
 
-_FIELD_OPTIONS = (
-    ("score ∇log qₜ (points to the data)", "score"),
-    ("noise ε* (points away from it)", "eps"),
-    ("denoiser: x → E[x₀ | xₜ = x]", "denoiser"),
-)
-_FIELD_LABELS = {value: label for label, value in _FIELD_OPTIONS}
+_FIELD_OPTIONS = tuple((label, name) for name, label in p2._FIELD_LABELS.items())  # the dropdown's (label, value)
 
 
 class ScoreFieldExplorer:
@@ -393,7 +388,6 @@ class ScoreFieldExplorer:
         start = time.perf_counter()
         score, eps, denoiser = _all_fields(schedule, mixture, jnp.asarray(self.points, jnp.float32))
         self.fields = {name: np.asarray(a, np.float64) for name, a in zip(_FIELDS, (score, eps, denoiser), strict=True)}
-        self.longest = {name: np.max(np.hypot(a[..., 0], a[..., 1]), axis=1) for name, a in self.fields.items()}
         self.field_computations = 1
         self.field_seconds = time.perf_counter() - start
         t = self.T // 10 if t is None else int(v.timestep("t", t, self.T))
@@ -425,44 +419,18 @@ class ScoreFieldExplorer:
         return self._title.get_text()
 
     def _build(self) -> None:
-        ax = self.figure.add_subplot()
-        xs, density = p2._data_density_grid(self.mixture, self.lim, 121)
-        p2._mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid="density", labels=False, color="0.6")
-        self._particles = ax.scatter([], [], s=3, color=p2._PARTICLES_DARK, alpha=0.5, lw=0)
-        if self.trajectory is None:
-            self._particles.set_visible(False)
-        pts = self.points
-        zeros = np.zeros(pts.shape[0])
-        self.quiver = ax.quiver(pts[:, 0], pts[:, 1], zeros, zeros, angles="xy", scale_units="xy", scale=1.0,
-                                color=p2._EXACT, width=0.005, headwidth=3.5, headlength=4)  # fmt: skip
-        self._landing = ax.scatter(pts[:, 0], pts[:, 1], s=8, color=p2._EXACT, lw=0, zorder=3)
-        p2._square(ax, self.lim)
-        self._title = ax.set_title(" \n ", fontsize=9)
+        self._panel = p2._FieldPanel(self.figure.add_subplot(), self.mixture, self.points, lim=self.lim,
+                                     spacing=self.spacing, with_particles=self.trajectory is not None)  # fmt: skip
+        self.quiver, self._particles = self._panel.quiver, self._panel.particles
+        self._title = self._panel.title
         self._update_artists()
-        self._blitter = _Blitter(self.figure, (self._particles, self.quiver, self._landing, self._title))
+        self._blitter = _Blitter(self.figure, self._panel.dynamic_artists)
 
     def _update_artists(self) -> None:
         field, t = self.field, self.t
-        vec = self.fields[field][t]
-        longest = float(self.longest[field][t])
-        self.quiver.set_UVC(vec[:, 0], vec[:, 1])
-        if field == "denoiser":
-            self.quiver.scale, self.quiver.width = 1.0, 0.0025
-            self.quiver.set_color("0.35")
-            self._landing.set_offsets(self.points + vec)
-            self._landing.set_visible(True)
-            what = f"arrows at true length (longest {longest:.3g})"
-        else:
-            self.quiver.scale, self.quiver.width = max(longest, 1e-12) / self.spacing, 0.005
-            self.quiver.set_color(p2._EXACT)
-            self._landing.set_visible(False)
-            what = f"arrows rescaled; longest = {longest:.3g}"
-        if self.trajectory is not None:
-            self._particles.set_offsets(self.trajectory[t])
         abar = float(np.asarray(self.schedule.alpha_bars)[t])
-        note = "  (ε* undefined at t = 0)" if field == "eps" and t == 0 else ""
-        self._title.set_text(f"{_FIELD_LABELS[field]}\n"
-                             f"t = {t}, ᾱₜ = {p2._fmt(abar)}: {what}{note}")  # fmt: skip
+        particles = None if self.trajectory is None else self.trajectory[t]
+        self._panel.show(field, t, self.fields[field][t], abar, particles)
 
     def render(self) -> bytes:
         """Redraw for the current field and ``t`` and show the PNG; returns the PNG bytes."""

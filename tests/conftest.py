@@ -3,9 +3,22 @@
 Every test runs with ``jax_numpy_rank_promotion="raise"``: adding a ``(n,)`` array to an
 ``(n, d)`` array without an explicit ``[:, None]`` is an error, so silent broadcasting bugs
 (the classic one in diffusion code) cannot hide in the package.
+
+The Jupyter kernels a session starts (notebook tests, the JupyterLab browser test) inherit
+this process's environment: temporary Matplotlib/Jupyter/IPython directories and a
+persistent XLA compilation cache that lives as long as the session (so a jitted function
+that several chapters use is compiled once, not once per kernel). The cache cannot change a
+result: it replaces only XLA's compile step, and its key is a hash of the lowered program
+itself (plus the jaxlib, backend, device and XLA-flag versions), so a changed function is a
+different key; tracing and lowering, where shape and rank errors and the package's
+ValueErrors are raised, run exactly as without it. The folder is new and empty for each
+session, so it only holds programs this session compiled. Set ``DIFFVIZ_TEST_XLA_CACHE=0``
+to run the kernels without it. The pytest process itself does not use it.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import jax
@@ -18,6 +31,13 @@ _TMP = tempfile.mkdtemp(prefix="diffviz-tests-")
 for var, sub in (("MPLCONFIGDIR", "mpl"), ("JUPYTER_CONFIG_DIR", "jupyter"), ("IPYTHONDIR", "ipython")):
     os.environ[var] = os.path.join(_TMP, sub)  # always: a developer's own settings must not leak in
 os.environ["MPLBACKEND"] = "Agg"
+for var in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+    os.environ.pop(var, None)  # a developer's own cache must not leak in either
+jax.config.update("jax_compilation_cache_dir", None)  # JAX read the variable at import
+if os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1") != "0":
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(_TMP, "jax-cache")
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # cache every program, as `make lab` does
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 # JAX compiles on first use: a per-example deadline would measure compilation, not the code.
 settings.register_profile(

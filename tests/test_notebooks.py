@@ -3,9 +3,11 @@
 Execution uses nbclient with the ``python3`` kernel on a temporary copy of each notebook
 (the stored file is never written). The kernel inherits this process's environment, so
 ``JUPYTER_CONFIG_DIR``, ``IPYTHONDIR`` and ``MPLCONFIGDIR`` point at the temporary
-directories set in ``conftest.py``; ``test_kernel_sees_the_temporary_tool_dirs`` checks that
-from inside a kernel. Widget state is stored (``store_widget_state=True``), so the slider
-widget of chapter 2 can be checked as a real kernel rendered it.
+directories set in ``conftest.py``, and ``JAX_COMPILATION_CACHE_DIR`` at the session's XLA
+cache (a jitted function several chapters use is compiled once per session);
+``test_kernel_sees_the_temporary_tool_dirs`` checks that from inside a kernel. Widget state
+is stored (``store_widget_state=True``), so the slider widget of chapter 2 can be checked as
+a real kernel rendered it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ast
 import base64
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -26,8 +29,10 @@ import diffviz
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT_S = 120
-BUDGET_S = 60  # what a chapter may take on a 2-core laptop CPU; the test allows twice that
+# A hang guard, not a speed test: no cell may run longer than this. (Tests never assert
+# wall-clock times; each chapter's execution time is recorded as a property and printed, and
+# benchmarks/notebook_times.py checks the series against its time targets.)
+CELL_TIMEOUT_S = 300
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # Chapters 2 and 3 promise to import nothing else (other chapters may need more libraries;
 # every notebook must keep to diffviz's public API).
@@ -123,6 +128,76 @@ def test_chapter_structure(path):
             assert before.cell_type == "markdown" and "live kernel" in before.source.lower()
 
 
+# Every live explorer and the kernel-free player that stands in for it in the rendered book (the
+# book hides the output of cells tagged `widget`: book/static/diffviz-book.css).
+PLAYER_FOR = {
+    "forward_1d_explorer": "snapshot_scrubber_html",
+    "schedule_explorer": "schedule_scrubber_html",
+    "diffusion_2d_explorer": "diffusion_2d_animation_html",
+    "gaussian_conditioning_explorer": "gaussian_conditioning_scrubber_html",
+    "score_field_explorer": "score_field_scrubber_html",
+    "eps_explorer": "eps_scrubber_html",
+}
+EXPLORER_CALL = re.compile(r"\bdv\.(\w+_explorer)\(")
+HIDING_TAGS = {"widget", "remove-cell", "remove-output", "hide-output", "remove-input"}
+
+
+def widget_problems(nb) -> list[str]:
+    """What keeps a notebook's live explorers from having a usable stand-in in the rendered book."""
+    problems = []
+    cells = nb.cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.metadata.get("tags", []))
+        explorers = EXPLORER_CALL.findall(cell.source)
+        if "widget" in tags and not explorers:
+            problems.append(f"cell {i} is tagged widget but builds no dv.*_explorer")
+        for name in explorers:
+            if "widget" not in tags:
+                problems.append(f"cell {i} builds dv.{name} but is not tagged widget (the book would show a dead widget)")
+            before = cells[i - 1] if i else None
+            if before is None or before.cell_type != "markdown" or "live kernel" not in before.source.lower():
+                problems.append(f"cell {i}: no 'live kernel' note in the markdown cell before dv.{name}")
+            player = PLAYER_FOR.get(name)
+            if player is None:
+                problems.append(f"cell {i}: dv.{name} has no kernel-free player in PLAYER_FOR")
+                continue
+            shown = [
+                c for c in cells[i + 1 :]
+                if c.cell_type == "code" and f"HTML(dv.{player}(" in c.source
+                and not set(c.metadata.get("tags", [])) & HIDING_TAGS
+            ]  # fmt: skip
+            if not shown:
+                problems.append(f"cell {i}: dv.{name} is not followed by a visible cell showing HTML(dv.{player}(...))")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_live_widget_has_a_kernel_free_player_after_it(path):
+    assert widget_problems(read(path)) == []
+
+
+def test_widget_check_can_fail():
+    new = nbformat.v4
+    note = new.new_markdown_cell("Try it (*live kernel*)")
+    widget = new.new_code_cell("e = dv.eps_explorer(x, a, b, ts)\ne.widget")
+    widget.metadata["tags"] = ["widget"]
+    player = new.new_code_cell("HTML(dv.eps_scrubber_html(x, a, b, ts))")
+    nb = new.new_notebook(cells=[note, widget, player])
+    assert widget_problems(nb) == []
+    player.metadata["tags"] = ["remove-output"]  # hidden in the book
+    assert len(widget_problems(nb)) == 1
+    player.metadata["tags"] = []
+    nb.cells = [player, note, widget]  # the player must come after the widget
+    assert len(widget_problems(nb)) == 1
+    nb.cells = [widget, player]  # no note
+    assert len(widget_problems(nb)) == 1
+    untagged = new.new_code_cell("dv.schedule_explorer()")
+    nb.cells = [note, untagged]
+    assert len(widget_problems(nb)) == 2  # not tagged, and no player
+
+
 # --- execution -----------------------------------------------------------------------------------
 
 
@@ -167,7 +242,6 @@ def test_executes_top_to_bottom(path, executed, record_property, capsys):
     assert not errors, errors
     images = sum("image/png" in o.get("data", {}) for c in code_cells(nb) for o in c.outputs)
     assert images >= 3, "figures should render inline (image/png) in a real kernel"
-    assert seconds < 2 * BUDGET_S, f"{path.name} took {seconds:.0f} s (budget {BUDGET_S} s)"
 
 
 @pytest.mark.slow
@@ -192,17 +266,28 @@ def test_chapter_2_widget_renders_through_a_real_kernel(executed):
 @pytest.mark.slow
 def test_kernel_sees_the_temporary_tool_dirs(tmp_path):
     nb = nbformat.v4.new_notebook()
-    names = ("JUPYTER_CONFIG_DIR", "IPYTHONDIR", "MPLCONFIGDIR")
+    names = ("JUPYTER_CONFIG_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "JAX_COMPILATION_CACHE_DIR")
     nb.cells = [nbformat.v4.new_code_cell(
-        "import os, matplotlib, IPython\n"
+        "import os, matplotlib, IPython, jax\n"
         f"print(repr([os.environ.get(n) for n in {names!r}]))\n"
         "print(repr(matplotlib.get_configdir()))\n"
-        "print(repr(get_ipython().profile_dir.location))"
+        "print(repr(get_ipython().profile_dir.location))\n"
+        "def kernel_writes_the_xla_cache(x):\n"
+        "    return 3 * x + 1\n"
+        "print(repr((jax.config.jax_compilation_cache_dir, float(jax.jit(kernel_writes_the_xla_cache)(1.0)))))"
     )]  # fmt: skip
     execute(nb, tmp_path)
     lines = "".join(o.text for o in nb.cells[0].outputs if o.output_type == "stream").splitlines()
-    expected = [os.environ[n] for n in names]
-    assert all(expected) and "diffviz-tests-" in expected[0]
+    expected = [os.environ.get(n) for n in names]
+    assert all(expected[:3]) and "diffviz-tests-" in expected[0]
     assert ast.literal_eval(lines[0]) == expected
     assert ast.literal_eval(lines[1]) == os.environ["MPLCONFIGDIR"]
     assert ast.literal_eval(lines[2]).startswith(os.environ["IPYTHONDIR"])
+    # The session's XLA cache (conftest.py; DIFFVIZ_TEST_XLA_CACHE=0 turns it off): the kernel's
+    # JAX reads it and writes the program it compiles there.
+    cache_dir, value = ast.literal_eval(lines[3])
+    assert value == 4.0 and cache_dir == expected[3]
+    if os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1") != "0":
+        assert cache_dir and cache_dir.startswith(os.path.dirname(expected[0]))
+        written = list(Path(cache_dir).glob("jit_kernel_writes_the_xla_cache-*"))
+        assert written, f"no compiled program in {cache_dir}"

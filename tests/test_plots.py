@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
+from diffviz import _plots
 
 T = 60
 BETA = 0.05
@@ -262,6 +263,79 @@ def test_plot_schedule_grid_one_panel_per_T():
         frac, abar = line(fig, f"alpha_bar:linear:{T_}")
         np.testing.assert_allclose(frac, np.arange(T_ + 1) / T_)
         np.testing.assert_allclose(abar, np.asarray(dv.linear_schedule(T_).alpha_bars), rtol=1e-6)
+
+
+# --- the schedule explorer's kernel-free counterpart: a player over T ----------------------------
+
+
+def frame_pngs(html: str) -> list[str]:
+    """The base64 PNG of every frame of a to_jshtml() player, in order."""
+    return re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+
+
+@pytest.fixture
+def captured_player(monkeypatch):
+    """Replace the player of diffviz._plots by a spy: returns ``(fig, draw, num_frames)`` per call."""
+    calls = []
+    monkeypatch.setattr(_plots, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
+    return calls
+
+
+def test_schedule_scrubber_draws_every_schedule_at_each_T(captured_player):
+    fns = {"linear": dv.linear_schedule, "cosine": dv.cosine_schedule}
+    T_values = [30, 10, 200]  # frames in the order given
+    dv.schedule_scrubber_html(fns, T_values, x0=1.5, num_T=5)
+    ((fig, draw, n),) = captured_player
+    assert n == 3
+    assert_labelled(fig, 3)
+    assert fig.axes[1].get_yscale() == "log" and fig.axes[2].get_xscale() == "log"
+    for i, T_ in enumerate(T_values):
+        draw(i)
+        for name, fn in fns.items():
+            betas = np.asarray(fn(T_).betas, np.float64)[1:]
+            abar = np.cumprod(1 - betas)  # float64, independent of the package's alpha_bars
+            t, y = line(fig, f"alpha_bar:{name}")
+            np.testing.assert_array_equal(t, np.arange(1, T_ + 1))
+            np.testing.assert_allclose(y, abar, rtol=1e-5, atol=1e-9)
+            np.testing.assert_allclose(line(fig, f"noise:{name}")[1], 1 - abar, rtol=1e-4, atol=1e-7)
+            snr = np.maximum(abar / (1 - abar), 1e-8)
+            np.testing.assert_allclose(line(fig, f"snr:{name}")[1], snr, rtol=2e-3)
+            mark_T, mark_kl = line(fig, f"mark:{name}")
+            assert mark_T.tolist() == [T_]
+            np.testing.assert_allclose(mark_kl, max(prior_kl_by_hand(abar[-1], 1.5), 1e-8), rtol=2e-3, atol=1e-7)
+        assert f"T = {T_} steps" in fig.get_suptitle()
+        assert fig.axes[0].get_xlim()[1] == T_ + 1
+    # the fixed KL curves: prior_kl at log-spaced T from 10 to 200, and at every frame's T
+    T_curve, kl = line(fig, "kl:linear")
+    assert {10, 30, 200} <= set(T_curve.astype(int).tolist())
+    direct = [max(float(dv.prior_kl(dv.linear_schedule(int(T_)), jnp.array([1.5]))), 1e-8) for T_ in T_curve]
+    np.testing.assert_allclose(kl, direct, rtol=1e-5)
+
+
+def test_schedule_scrubber_html_has_one_distinct_frame_per_T():
+    fns = {"linear": dv.linear_schedule, "constant": lambda T: dv.constant_schedule(0.02, T)}
+    html = dv.schedule_scrubber_html(fns, [10, 40, 160, 640], dpi=30)
+    frames = frame_pngs(html)
+    assert len(frames) == 4 and len(set(frames)) == 4  # one per T, and no two alike
+    assert "<script" in html and len(html.encode()) < 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"T_values": [50]}, "T_values"),  # a single frame: nothing to scrub
+        ({"T_values": [50, 50]}, "T_values"),
+        ({"T_values": [0, 10]}, "T_values"),
+        ({"T_values": [10.0, 20.0]}, "T_values"),
+        ({"schedule_fns": {}}, "schedule_fns"),
+        ({"num_T": 1}, "num_T"),
+        ({"floor": 0.0}, "floor"),
+    ],
+)
+def test_schedule_scrubber_rejects_bad_input(kwargs, name):
+    args = {"schedule_fns": {"linear": dv.linear_schedule}, "T_values": [10, 20]} | kwargs
+    with pytest.raises(ValueError, match=name):
+        dv.schedule_scrubber_html(**args)
 
 
 # --- (e) closed form vs simulation ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _widgets_2d
+from diffviz import _plots_2d, _widgets_2d
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 T = 80
@@ -222,6 +222,75 @@ def test_score_field_refuses_eps_at_t0_and_unknown_fields(mixture, schedule):
         dv.plot_score_field(dv.mixture_1d("bimodal"), schedule, (1,))
 
 
+@pytest.fixture
+def captured_player(monkeypatch):
+    """Replace the player of diffviz._plots_2d by a spy: ``(fig, draw, num_frames)`` per call."""
+    calls = []
+    monkeypatch.setattr(_plots_2d, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
+    return calls
+
+
+def frame_pngs(html: str) -> list[str]:
+    """The base64 PNG of every frame of a to_jshtml() player, in order."""
+    return re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+
+
+def exact_field(schedule, mixture, x, t, field):
+    if field == "score":
+        return dv.mixture_score(schedule, mixture, x, t)
+    if field == "eps":
+        return dv.optimal_eps(schedule, mixture, x, t)
+    return dv.optimal_denoiser(schedule, mixture, x, t) - x
+
+
+def test_score_field_scrubber_draws_the_exact_fields_and_particles_at_each_t(mixture, schedule, trajectories,
+                                                                              captured_player):  # fmt: skip
+    traj = trajectories["eight gaussians"]
+    ts, fields = (T, 20, 1), ("score", "eps", "denoiser")
+    dv.score_field_scrubber_html(mixture, schedule, ts, fields=fields, trajectory=traj, grid_size=7)
+    ((fig, draw, n),) = captured_player
+    assert n == len(ts)
+    assert_labelled(fig, 3)
+    assert_square(fig)
+    for i, t in enumerate(ts):
+        draw(i)
+        for ax, field in zip(fig.axes, fields, strict=True):
+            (q,) = [c for c in ax.get_children() if type(c).__name__ == "Quiver"]
+            points = np.stack([np.asarray(q.X, np.float64), np.asarray(q.Y, np.float64)], 1)
+            np.testing.assert_allclose(np.unique(points[:, 0]), np.linspace(-3, 3, 7), atol=1e-6)
+            x = jnp.asarray(points, jnp.float32)
+            arrows = np.stack([np.asarray(q.U, np.float64), np.asarray(q.V, np.float64)], 1)
+            exact = np.asarray(exact_field(schedule, mixture, x, t, field), np.float64)
+            np.testing.assert_allclose(arrows, exact, rtol=2e-5, atol=1e-5)
+            (particles,) = [c for c in ax.collections if c.get_offsets().shape[0] == N]
+            np.testing.assert_array_equal(particles.get_offsets(), traj[t])
+            assert ax.get_title().splitlines()[1].startswith(f"t = {t}, ")
+
+
+def test_score_field_scrubber_html_has_one_distinct_frame_per_t(mixture, schedule):
+    html = dv.score_field_scrubber_html(mixture, schedule, (T, 40, 10, 1), grid_size=5, dpi=25)
+    frames = frame_pngs(html)
+    assert len(frames) == 4 and len(set(frames)) == 4
+    assert "<script" in html and len(html.encode()) < 1_000_000
+
+
+def test_score_field_scrubber_rejects_bad_input(mixture, schedule, trajectories):
+    with pytest.raises(ValueError, match="ts must hold at least 2 distinct"):
+        dv.score_field_scrubber_html(mixture, schedule, (5,))
+    with pytest.raises(ValueError, match="ts must hold at least 2 distinct"):
+        dv.score_field_scrubber_html(mixture, schedule, (5, 5))
+    with pytest.raises(ValueError, match="time step in 1"):  # eps* has no value at t = 0
+        dv.score_field_scrubber_html(mixture, schedule, (0, 5), fields=("eps",))
+    with pytest.raises(ValueError, match="field must be one of"):
+        dv.score_field_scrubber_html(mixture, schedule, (1, 5), fields=("score", "velocity"))
+    with pytest.raises(ValueError, match="fields must name"):
+        dv.score_field_scrubber_html(mixture, schedule, (1, 5), fields=())
+    with pytest.raises(ValueError, match="trajectory must have T"):
+        dv.score_field_scrubber_html(mixture, schedule, (1, 5), trajectory=trajectories["two moons"][:10])
+    with pytest.raises(ValueError, match="grid_size"):
+        dv.score_field_scrubber_html(mixture, schedule, (1, 5), grid_size=1)
+
+
 def test_samples_on_density_and_paths_draw_their_inputs(mixture, trajectories):
     traj = trajectories["eight gaussians"]
     fig = dv.plot_samples_on_density(traj[T], traj[0], mixture=mixture)
@@ -271,6 +340,59 @@ def test_gaussian_conditioning_matches_the_conditional_formula():
     np.testing.assert_array_equal(artist(fig, "slice").get_offsets(), x[in_slice])
     # the slice really follows the formula (sampling noise of ~1,000 points)
     assert abs(x[in_slice, 1].mean() - c_mean) < 0.05 and abs(x[in_slice, 1].var() / c_var - 1) < 0.12
+
+
+def test_gaussian_conditioning_scrubber_moves_the_slice_and_the_formula(captured_player):
+    rng = np.random.default_rng(2)
+    mean, cov = np.array([0.5, -1.0]), np.array([[2.0, 0.9], [0.9, 1.0]])
+    x = rng.multivariate_normal(mean, cov, 5000)
+    values = [1.5, -1.0, 0.0]  # frames in the order given
+    dv.gaussian_conditioning_scrubber_html(x, mean, cov, values, width=0.2)
+    ((fig, draw, n),) = captured_player
+    assert n == 3
+    c_var = cov[1, 1] - cov[1, 0] ** 2 / cov[0, 0]
+    limits = None
+    for i, a in enumerate(values):
+        draw(i)
+        assert_labelled(fig, 2)
+        in_slice = np.abs(x[:, 0] - a) < 0.1
+        np.testing.assert_array_equal(artist(fig, "slice").get_offsets(), x[in_slice])
+        grid, pdf = artist(fig, "conditional").get_data()
+        c_mean = mean[1] + cov[1, 0] / cov[0, 0] * (a - mean[0])
+        np.testing.assert_allclose(pdf, stats.norm(c_mean, np.sqrt(c_var)).pdf(grid), rtol=1e-10)
+        hist = artist(fig, "slice-histogram").get_data()
+        counts, _ = np.histogram(x[in_slice, 1], hist.edges)
+        np.testing.assert_allclose(hist.values, counts / (in_slice.sum() * np.diff(hist.edges)))
+        ax_hist = fig.axes[1]
+        assert ax_hist.get_ylim()[1] > max(hist.values.max(), pdf.max())  # nothing cut off
+        assert limits is None or (ax_hist.get_xlim(), ax_hist.get_ylim()) == limits  # fixed axes while scrubbing
+        limits = ax_hist.get_xlim(), ax_hist.get_ylim()
+        texts = [t.get_text() for t in ax_hist.get_legend().get_texts()]
+        assert f"{in_slice.sum():,} points" in texts[0] and f"{c_mean:.2f}" in texts[1]
+
+
+def test_gaussian_conditioning_scrubber_html_has_one_distinct_frame_per_value():
+    rng = np.random.default_rng(3)
+    x = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], 2000)
+    html = dv.gaussian_conditioning_scrubber_html(x, np.zeros(2), [[1.0, 0.8], [0.8, 1.0]], [-1.0, 0.0, 1.0], dpi=30)
+    frames = frame_pngs(html)
+    assert len(frames) == 3 and len(set(frames)) == 3
+    assert "<script" in html and len(html.encode()) < 500_000
+
+
+def test_gaussian_conditioning_scrubber_rejects_bad_input():
+    x, mean, cov = np.zeros((10, 2)), np.zeros(2), np.eye(2)
+    for values in ([1.0], [1.0, 1.0], [0.0, np.nan]):
+        with pytest.raises(ValueError, match="x1_values"):
+            dv.gaussian_conditioning_scrubber_html(x, mean, cov, values)
+    with pytest.raises(ValueError, match="width"):
+        dv.gaussian_conditioning_scrubber_html(x, mean, cov, [0.0, 1.0], width=0.0)
+    with pytest.raises(ValueError, match="samples"):
+        dv.gaussian_conditioning_scrubber_html(np.zeros((10, 3)), mean, cov, [0.0, 1.0])
+    with pytest.raises(ValueError, match="mean must have shape"):
+        dv.gaussian_conditioning_scrubber_html(x, np.zeros(3), cov, [0.0, 1.0])
+    with pytest.raises(ValueError, match="bins"):
+        dv.gaussian_conditioning_scrubber_html(x, mean, cov, [0.0, 1.0], bins=0)
 
 
 def test_mixture_1d_density_and_components():

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
+from diffviz import _plots_learning as _pl
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -169,6 +170,55 @@ def test_eps_explorer_only_redraws_from_the_given_arrays(rng):
     assert explorer.figure.axes[0].get_xlabel() and explorer.figure.axes[0].get_ylabel()
     with pytest.raises(ValueError, match="one of ts"):
         dv.eps_explorer(x, learned, exact, ts, t=7)
+
+
+# --- the widget's kernel-free counterpart: a player over t ----------------------------------------
+
+
+@pytest.fixture
+def captured_player(monkeypatch):
+    """Replace the player of diffviz._plots_learning by a spy: ``(fig, draw, num_frames)`` per call."""
+    calls = []
+    monkeypatch.setattr(_pl, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
+    return calls
+
+
+def test_eps_scrubber_draws_one_frame_per_t_from_the_given_arrays(rng, captured_player):
+    ts = (1000, 10, 100)  # frames in the order given
+    x, learned, exact, densities = eps_arrays(rng, ts)
+    dv.eps_scrubber_html(x, learned, exact, ts, densities=densities)
+    ((fig, draw, n),) = captured_player
+    assert n == len(ts)
+    assert_labelled(fig, 1)
+    for k, t in enumerate(ts):
+        draw(k)
+        xs, ys = line(fig, f"learned:{t}")
+        np.testing.assert_allclose(xs, x)
+        np.testing.assert_allclose(ys, learned[k])
+        np.testing.assert_allclose(line(fig, f"exact:{t}")[1], exact[k])
+        rms = np.sqrt(np.sum(densities[k] * (learned[k] - exact[k]) ** 2) / np.sum(densities[k]))
+        assert fig.axes[0].get_title() == f"t = {t}:  RMS error under q(x_t) = {rms:.3f}"
+
+
+def test_eps_scrubber_html_has_one_distinct_frame_per_t(rng):
+    ts = (1, 10, 100, 1000)
+    x, learned, exact, densities = eps_arrays(rng, ts)
+    html = dv.eps_scrubber_html(x, learned, exact, ts, densities=densities, dpi=30)
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+    assert frames_in(html) == len(frames) == 4 and len(set(frames)) == 4
+    assert "<script" in html and len(html.encode()) < 500_000
+
+
+def test_eps_scrubber_rejects_bad_input(rng):
+    x, learned, exact, _ = eps_arrays(rng, (1, 2))
+    with pytest.raises(ValueError, match="ts must hold at least 2 distinct"):
+        dv.eps_scrubber_html(x, learned[:1], exact[:1], (1,))
+    with pytest.raises(ValueError, match="ts must hold at least 2 distinct"):
+        dv.eps_scrubber_html(x, learned, exact, (2, 2))
+    with pytest.raises(ValueError, match="learned must have shape"):
+        dv.eps_scrubber_html(x, learned[:1], exact, (1, 2))
+    with pytest.raises(ValueError, match="densities must be >= 0"):
+        dv.eps_scrubber_html(x, learned, exact, (1, 2), densities=-np.ones_like(exact))
 
 
 # --- sampling figures ----------------------------------------------------------------------------

@@ -1,0 +1,216 @@
+"""The classroom edition of the course: student and instructor notebooks, and grading.
+
+The chapters in notebooks/ are the single source. Their exercises are written in the format of
+Otter-Grader's ``otter assign`` (raw cells ``# BEGIN QUESTION`` ... ``# END QUESTION`` around the
+prompt, a ``# BEGIN SOLUTION`` block with the folded answer and the worked solution, and a
+``# BEGIN TESTS`` block of check cells). The raw cells and the check cells are tagged
+``remove-cell``, so the rendered book does not show them. This script adds the assignment
+configuration (ASSIGNMENT_CONFIG below; it is not stored in the chapters) to a temporary copy of
+each chapter and runs Otter on it:
+
+    python scripts/classroom.py generate [--out _build/classroom] [--no-run-tests] [CHAPTER ...]
+
+writes, for every chapter with exercises (or the chapters named: ``03`` or a file name),
+
+    OUT/student/NN_name.ipynb      solutions removed (``...`` blanks), folded answers removed,
+                                   one ``grader.check("chNN_exK")`` cell per exercise
+    OUT/instructor/NN_name.ipynb   the same notebook with the solutions in (Otter's "autograder"
+                                   notebook): every check passes
+    OUT/autograder/NN_name.zip     Otter's grading configuration and tests for ``otter run``
+
+Unless ``--no-run-tests`` is given, ``otter assign`` executes each instructor notebook and fails
+if any check does not pass on the worked solutions.
+
+    python scripts/classroom.py grade CHAPTER SUBMISSION_OR_FOLDER ... [--out OUT] [--report DIR]
+
+runs ``otter run`` (no Docker) with OUT/autograder/NN_name.zip on every submitted notebook of
+one chapter (a folder is searched for ``*.ipynb``; name each file after its student), and writes
+DIR/scores.csv (one row per submission: the points of each exercise, the total and the maximum)
+and DIR/feedback/<submission>.txt (the checks' messages, to hand back). DIR defaults to
+OUT/grades/NN_name. ``otter run`` executes the submitted code with your permissions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+DEFAULT_OUT = ROOT / "_build" / "classroom"
+
+# Otter Assign's settings, the same for every chapter (the name is set per chapter).
+ASSIGNMENT_CONFIG = {
+    "init_cell": True,  # `import otter; grader = otter.Notebook(...)` at the top
+    "check_all_cell": True,  # `grader.check_all()` at the end
+    "export_cell": False,  # no zip/PDF export: submissions are the .ipynb files themselves
+    "generate": True,  # the autograder zip that `otter run` grades with
+    "run_tests": True,  # run the checks on the worked solutions (unless --no-run-tests)
+    "save_environment": False,
+    "solutions_pdf": False,
+    "show_question_points": True,
+    "tests": {"files": False, "ok_format": False},  # exception-based checks with messages
+}
+BOOK_ONLY_TAGS = {"solution", "hide-input", "remove-cell"}
+
+
+def has_questions(path: Path) -> bool:
+    nb = nbformat.read(path, as_version=4)
+    return any(c.cell_type == "raw" and c.source.lstrip().upper().startswith("# BEGIN QUESTION") for c in nb.cells)
+
+
+def chapters(selection: list[str] | None = None, source: Path = NOTEBOOKS) -> list[Path]:
+    """Chapter notebooks with Otter questions, in file-name order (all, or those selected)."""
+    found = [p for p in sorted(Path(source).glob("*.ipynb")) if has_questions(p)]
+    if not selection:
+        return found
+    chosen = []
+    for name in selection:
+        match = [p for p in found if p.name == name or p.stem == name or p.name.startswith(f"{name}_")]
+        if len(match) != 1:
+            raise SystemExit(f"no single chapter with exercises matches {name!r} (have: {', '.join(p.stem for p in found)})")
+        chosen += match
+    return chosen
+
+
+def assignment_name(path: Path) -> str:
+    return "ch" + path.name.split("_", 1)[0]
+
+
+def master_notebook(path: Path) -> nbformat.NotebookNode:
+    """The chapter with Otter's assignment configuration as its first cell."""
+    nb = nbformat.read(path, as_version=4)
+    config = {"name": assignment_name(path), **ASSIGNMENT_CONFIG}
+    nb.cells.insert(0, nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + json.dumps(config, indent=2)))
+    return nb
+
+
+def tidy(path: Path) -> None:
+    """Show the exercise cells in the editions: drop the book's folding (tags and collapsed input)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if {"otter_answer_cell", "otter_assign_solution_cell"} & set(tags):
+            cell.metadata["tags"] = [t for t in tags if t not in BOOK_ONLY_TAGS]
+            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+            if not cell.metadata.get("jupyter", True):
+                del cell.metadata["jupyter"]
+    nbformat.write(nb, path)
+
+
+def generate(selection: list[str] | None, out: Path, run_tests: bool, source: Path = NOTEBOOKS) -> list[Path]:
+    from otter.assign import main as otter_assign  # `otter assign`, in this process
+
+    paths = chapters(selection, source)
+    if not paths:
+        raise SystemExit("no chapter in notebooks/ has Otter questions")
+    for sub in ("student", "instructor", "autograder"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="diffviz-classroom-") as tmp:
+            tmp = Path(tmp)
+            master = tmp / "master" / path.name
+            master.parent.mkdir()
+            nbformat.write(master_notebook(path), master)
+            dist = tmp / "dist"
+            print(f"classroom: otter assign {path.name}" + ("" if run_tests else " (checks not run)"), flush=True)
+            try:
+                otter_assign(str(master), str(dist), no_run_tests=not run_tests)
+            except Exception as err:  # e.g. RuntimeError: a check failed on the worked solutions
+                raise SystemExit(f"otter assign failed on {path.name}: {err}") from err
+            zips = sorted((dist / "autograder").glob("*.zip"))
+            if len(zips) != 1:
+                raise SystemExit(f"otter assign made {len(zips)} autograder zips for {path.name}")
+            shutil.copyfile(dist / "student" / path.name, out / "student" / path.name)
+            shutil.copyfile(dist / "autograder" / path.name, out / "instructor" / path.name)
+            shutil.copyfile(zips[0], out / "autograder" / f"{path.stem}.zip")
+            for edition in ("student", "instructor"):
+                tidy(out / edition / path.name)
+    print(f"classroom: {len(paths)} chapters -> {out}/student, {out}/instructor, {out}/autograder")
+    return paths
+
+
+def submissions_in(items: list[str]) -> list[Path]:
+    found = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found += sorted(p for p in item.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif item.suffix == ".ipynb":
+            found.append(item)
+        else:
+            raise SystemExit(f"{item}: not a notebook or a folder of notebooks")
+    if len({p.stem for p in found}) != len(found):
+        raise SystemExit("two submissions have the same file name: name each after its student")
+    return found
+
+
+def grade(chapter: str, items: list[str], out: Path, report: Path | None = None, source: Path = NOTEBOOKS) -> list[dict]:
+    """Grade each submission with `otter run`; write scores.csv and feedback/*.txt; return the rows."""
+    from otter.run import main as otter_run  # `otter run`: no Docker, in this process
+
+    (path,) = chapters([chapter], source)
+    autograder = out / "autograder" / f"{path.stem}.zip"
+    if not autograder.is_file():
+        raise SystemExit(f"{autograder} is missing: run `make classroom` (or this script's generate) first")
+    report = report or out / "grades" / path.stem
+    (report / "feedback").mkdir(parents=True, exist_ok=True)
+    rows, questions = [], []
+    for submission in submissions_in(items):
+        with tempfile.TemporaryDirectory(prefix="diffviz-grade-") as tmp:
+            # otter run grades a notebook named like the assignment's
+            work = Path(tmp) / "submission"
+            work.mkdir()
+            shutil.copyfile(submission, work / path.name)
+            otter_run(str(work / path.name), autograder=str(autograder.resolve()), output_dir=tmp, no_logo=True)
+            results = Path(tmp) / "results.json"
+            if not results.is_file():
+                raise SystemExit(f"otter run wrote no results for {submission}")
+            tests = [t for t in json.loads(results.read_text())["tests"] if "max_score" in t]
+        row = {"submission": submission.stem}
+        for t in tests:
+            row[t["name"]] = t["score"]
+            if t["name"] not in questions:
+                questions.append(t["name"])
+        row["total"] = sum(t["score"] for t in tests)
+        row["max"] = sum(t["max_score"] for t in tests)
+        rows.append(row)
+        feedback = "\n\n".join(f"{t['name']}: {t['score']} / {t['max_score']}\n{t.get('output', '').strip()}" for t in tests)
+        (report / "feedback" / f"{submission.stem}.txt").write_text(feedback + "\n", encoding="utf-8")
+        print(f"classroom: {submission.name}: {row['total']:g} / {row['max']:g}", flush=True)
+    with open(report / "scores.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["submission", *questions, "total", "max"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"classroom: scores in {report / 'scores.csv'}, messages in {report / 'feedback'}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write the student and instructor editions and the autograder zips")
+    gen.add_argument("chapters", nargs="*", help="chapter numbers or file names (default: every chapter with exercises)")
+    gen.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    gen.add_argument("--no-run-tests", action="store_true", help="do not execute the instructor editions")
+    gen.add_argument("--source", type=Path, default=NOTEBOOKS, help="folder of the chapter notebooks")
+    gr = sub.add_parser("grade", help="grade submitted notebooks of one chapter with otter run")
+    gr.add_argument("chapter", help="chapter number or file name, e.g. 03")
+    gr.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
+    gr.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where `generate` wrote the editions")
+    gr.add_argument("--report", type=Path, default=None, help="where to write scores.csv and feedback/")
+    gr.add_argument("--source", type=Path, default=NOTEBOOKS, help="folder of the chapter notebooks")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        generate(args.chapters, args.out, run_tests=not args.no_run_tests, source=args.source)
+    else:
+        grade(args.chapter, args.submissions, args.out, args.report, source=args.source)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Chapter 2 in a live JupyterLab, driven by a real browser: the sliders must redraw the plot.
+
+A JupyterLab server (``.venv/bin/jupyter lab``: the one next to the Python running pytest) is
+started on 127.0.0.1, on a free port, with a random token and no browser, over a temporary
+copy of chapter 2 (Lab autosaves outputs into the file it has open). It inherits this
+process's environment, so its kernels use the temporary JUPYTER_CONFIG_DIR / IPYTHONDIR /
+MPLCONFIGDIR and the session's XLA cache from ``conftest.py``; its own settings, workspaces
+and runtime files live in the same temporary folder. Debian's Chromium, driven by
+Playwright, opens the notebook, runs all cells, waits for the kernel to go idle, saves the
+notebook and checks that no cell raised, then moves the explorer's ``t`` and ``β`` sliders
+(focus the handle, press ArrowRight) and checks that the plot image changed after each move.
+Screenshots go to ``_build/artefacts/lab-chapter02*.png``. The server is always shut down.
+
+Skipped, with the reason, when /usr/bin/chromium, the Python ``playwright`` package (the
+``book`` extra) or ``.venv/bin/jupyter`` is missing. CI installs Chromium (``.ci/run``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_book import ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+
+CHAPTER = "02_forward_process_1d.ipynb"
+JUPYTER = Path(sys.executable).with_name("jupyter")  # the venv's, next to the Python running pytest
+TIMEOUT_MS = 120_000  # generous: a first run on a loaded 2-core machine can be slow
+RUN_ALL_TIMEOUT_MS = 300_000  # the whole chapter: 105 s was seen with a load average of 7 on 2 cores
+START_TIMEOUT_S = 120
+# JupyterLab user settings for the test server: no news or update pop-ups over the page, and
+# every cell attached to the DOM (the default windowing skips rendering of off-screen cells).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+# The explorer built by dv.forward_1d_explorer: a VBox holding two sliders and the plot.
+EXPLORER = ".widget-vbox:has(.widget-slider):has(.widget-output)"
+PLOT = f"{EXPLORER} .widget-output img"
+PROMPTS_JS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim())"
+# The plot shows a new, fully loaded image (its src is a data: URL holding the PNG).
+NEW_PLOT_JS = """([sel, before]) => {
+  const img = document.querySelector(sel);
+  return !!img && img.src !== before && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(url: str, path: str, token: str, method: str = "GET", timeout: float = 10):
+    request = urllib.request.Request(f"{url}{path}", method=method, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def stop(server: subprocess.Popen, url: str, token: str) -> None:
+    """Shut the server down cleanly (its kernels with it); kill it if it does not exit."""
+    if server.poll() is None:
+        try:
+            api(url, "/api/shutdown", token, method="POST")
+        except (OSError, urllib.error.URLError):
+            pass
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """A JupyterLab server over a temporary copy of chapter 2: (url, token, folder)."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found (Debian: apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="the Python playwright package (pip install -e '.[book]')")
+    if not JUPYTER.is_file():
+        pytest.skip(f"{JUPYTER} not found (make test installs JupyterLab into .venv)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="diffviz-lab-"))
+    folder = tmp / "notebooks"
+    folder.mkdir()
+    shutil.copy(ROOT / "notebooks" / CHAPTER, folder / CHAPTER)
+    for name, values in LAB_SETTINGS.items():
+        path = tmp / "settings" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+    port, token = free_port(), secrets.token_hex(24)
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 (closed in the finaliser)
+    server = subprocess.Popen(
+        [
+            str(JUPYTER), "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
+            f"--ServerApp.root_dir={folder}",
+            f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        ],
+        env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{(tmp / 'server.log').read_text()[-3000:]}")
+            try:
+                api(url, "/api/status", token, timeout=5)
+                break
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"jupyter lab did not answer in {START_TIMEOUT_S} s:\n{(tmp / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield url, token, folder
+    finally:
+        stop(server, url, token)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="diffviz-chromium-")
+    try:
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                profile,
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                headless=True,
+                viewport={"width": 1280, "height": 900},
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            try:
+                yield context.new_page()
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_idle_kernel(page) -> None:
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for()
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(f"^{re.escape(top)}$")).first.click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(item)}$")).first.click()
+
+
+def slider(page, description: str):
+    """The explorer's slider whose label reads ``description``."""
+    return page.locator(f"{EXPLORER} .widget-slider").filter(
+        has=page.locator(".widget-label", has_text=description)
+    ).first
+
+
+def plot_src(page) -> str:
+    return page.locator(PLOT).first.get_attribute("src")
+
+
+def move(page, description: str) -> tuple[str, str]:
+    """Press ArrowRight on a slider's handle; wait for a new plot. Returns the readout before/after."""
+    control = slider(page, description)
+    readout = control.locator(".widget-readout")
+    before, value = plot_src(page), readout.inner_text()
+    control.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(NEW_PLOT_JS, arg=[PLOT, before])
+    return value, readout.inner_text()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chapter_2_sliders_redraw_in_jupyterlab(lab, page, record_property, capsys):
+    url, token, folder = lab
+    start = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        phases[name] = round(time.perf_counter() - start - sum(phases.values()), 1)
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+
+    page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}&reset", wait_until="load")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+    wait_for_idle_kernel(page)
+    n_code = sum(c.cell_type == "code" for c in nbformat.read(folder / CHAPTER, as_version=4).cells)
+    page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length === {n_code}")
+    lap("open")
+    menu(page, "Run", "Run All Cells")
+    # Done when no cell is queued or running ([*]) and the last code cell has a number.
+    page.wait_for_function(
+        f"() => {{ const p = ({PROMPTS_JS})(); return p.length > 0 && !p.some(s => s.includes('*'))"
+        " && /\\[\\d+\\]/.test(p[p.length - 1]); }",
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
+    wait_for_idle_kernel(page)
+    lap("run all")
+    prompts = page.evaluate(PROMPTS_JS)
+    assert all(p[:1] == "[" and p[1:-2].isdigit() for p in prompts), f"cells left unexecuted: {prompts}"
+
+    # Save, then read the file Lab wrote: every cell ran without an error output.
+    menu(page, "File", "Save Notebook")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        saved = nbformat.read(folder / CHAPTER, as_version=4)
+        cells = [c for c in saved.cells if c.cell_type == "code"]
+        if all(c.execution_count for c in cells):
+            break
+        assert time.monotonic() < deadline, "JupyterLab did not save the executed notebook"
+        time.sleep(0.5)
+    failed = [(c.execution_count, o.ename, o.evalue) for c in cells for o in c.outputs if o.output_type == "error"]
+    assert failed == [], f"cells raised: {failed}"
+
+    plot = page.locator(PLOT).first
+    plot.scroll_into_view_if_needed()
+    page.wait_for_function("(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }", arg=PLOT)
+    assert page.locator(EXPLORER).count() == 1, "expected exactly one chapter-2 explorer"
+    page.screenshot(path=str(ARTEFACTS / "lab-chapter02.png"))
+    first = plot_src(page)
+    assert first.startswith("data:image/png;base64,"), first[:60]
+    lap("save+check")
+
+    t_before, t_after = move(page, "t")  # cheap: redraw from the cached simulation
+    assert (int(t_before), int(t_after)) == (0, 1)
+    after_t = plot_src(page)
+    assert after_t != first
+
+    beta_before, beta_after = move(page, "β")  # a new simulation in the kernel
+    assert float(beta_after) == pytest.approx(float(beta_before) + 0.001)
+    assert plot_src(page) not in {first, after_t}
+    lap("sliders")
+    page.screenshot(path=str(ARTEFACTS / "lab-chapter02-moved.png"))
+    assert errors == [], errors
+    record_property("phase_seconds", phases)
+    with capsys.disabled():
+        print(f"\n[lab browser test] seconds per phase: {phases}")
