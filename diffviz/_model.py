@@ -121,15 +121,17 @@ class Denoiser(nnx.Module):
             feats = feats.reshape(x_t.shape[:-1] + (c.dim * c.input_dim,))
         else:
             feats = x_t
-        # The first layer is Linear(concat[feats, emb(t)]); written as feats @ W_x + emb(t) @ W_t
-        # + b, the same numbers, so that when one t serves the whole batch (as in a sampler)
-        # its embedding and its share of the matmul are computed once, not once per row.
-        kernel = self.inp.kernel[...]
-        n_x = feats.shape[-1]
-        t_part = sinusoidal_embedding(t, c.time_dim) @ kernel[n_x:]  # (t.shape..., width)
-        t_part = t_part + self.inp.bias[...].reshape((1,) * (t_part.ndim - 1) + (c.width,))
-        t_part = t_part.reshape((1,) * (feats.ndim - t_part.ndim) + t_part.shape)  # explicit broadcast
-        h = jax.nn.gelu(feats @ kernel[:n_x] + t_part, approximate=False)  # (..., width)
+        if t.ndim == 0:
+            # One t for the whole batch (a sampler): Linear(concat[feats, emb(t)]) written as
+            # feats @ W_x + (emb(t) @ W_t + b), the same numbers, with emb(t) and its share of
+            # the matmul computed once instead of once per row.
+            kernel = self.inp.kernel[...]
+            n_x = feats.shape[-1]
+            t_part = sinusoidal_embedding(t, c.time_dim) @ kernel[n_x:] + self.inp.bias[...]  # (width,)
+            h = feats @ kernel[:n_x] + t_part.reshape((1,) * (feats.ndim - 1) + (c.width,))
+        else:  # one t per example (training): a single matmul over the concatenation
+            h = self.inp(jnp.concatenate([feats, sinusoidal_embedding(t, c.time_dim)], axis=-1))
+        h = jax.nn.gelu(h, approximate=False)  # (..., width)
         for block in self.blocks:
             h = block(h)
         return self.out(h)

@@ -228,12 +228,21 @@ def test_chapter_2_sliders_redraw_in_jupyterlab(lab, page, record_property, caps
     # Save, then read the file Lab wrote: every cell ran without an error output.
     menu(page, "File", "Save Notebook")
     deadline = time.monotonic() + TIMEOUT_MS / 1000
+    next_save = time.monotonic() + 15
     while True:
         saved = nbformat.read(folder / CHAPTER, as_version=4)
         cells = [c for c in saved.cells if c.cell_type == "code"]
         if all(c.execution_count for c in cells):
             break
-        assert time.monotonic() < deadline, "JupyterLab did not save the executed notebook"
+        if time.monotonic() > next_save:  # on a loaded machine a first save request can be lost: ask again
+            accept = page.locator(".jp-Dialog .jp-mod-accept")  # e.g. "overwrite the file on disk?"
+            if accept.count():
+                accept.first.click()
+            else:
+                menu(page, "File", "Save Notebook")
+            next_save = time.monotonic() + 15
+        missing = [(i, c.source[:40]) for i, c in enumerate(cells) if not c.execution_count]
+        assert time.monotonic() < deadline, f"JupyterLab did not save the executed notebook; cells without a count: {missing}"
         time.sleep(0.5)
     failed = [(c.execution_count, o.ename, o.evalue) for c in cells for o in c.outputs if o.output_type == "error"]
     assert failed == [], f"cells raised: {failed}"

@@ -59,7 +59,8 @@ def test_shapes_and_scalar_or_vector_t():
     out_scalar = dv.apply_denoiser(gd, params, x, 7)
     out_vector = dv.apply_denoiser(gd, params, x, jnp.full((5,), 7))
     assert out_scalar.shape == (5, 2) and out_scalar.dtype == jnp.float32
-    np.testing.assert_allclose(np.asarray(out_scalar), np.asarray(out_vector), rtol=1e-6)
+    # two code paths (scalar t: split first layer; vector t: one matmul): equal up to float32 rounding
+    np.testing.assert_allclose(np.asarray(out_scalar), np.asarray(out_vector), rtol=1e-5, atol=1e-6)
     one = dv.apply_denoiser(gd, params, x[0], 7)  # a single example (d,)
     np.testing.assert_allclose(np.asarray(one), np.asarray(out_scalar[0]), rtol=1e-5, atol=1e-6)
     # The time step changes the output (the embedding reaches the network).
