@@ -36,6 +36,7 @@ from diffviz._mixture import (
     optimal_denoiser,
     optimal_eps,
 )
+from diffviz._plots import _figure  # one figure factory for every plot module
 from diffviz._player import evenly_spaced_steps, jshtml_player
 from diffviz._schedules import Schedule
 
@@ -56,13 +57,6 @@ _FIELDS = ("score", "eps", "denoiser")
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _figure(figsize: tuple[float, float], *, dpi: float = 100) -> Figure:
-    """A new Figure with constrained layout, not registered with ``pyplot``."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def _points_2d(name: str, x) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture
+from diffviz._plots import _figure  # one figure factory for every plot module
 from diffviz._player import evenly_spaced_steps, jshtml_player
 
 if TYPE_CHECKING:
@@ -47,13 +48,6 @@ _DATA = "0.6"
 # --------------------------------------------------------------------------------------------
 # Helpers: figures and argument checks
 # --------------------------------------------------------------------------------------------
-
-
-def _figure(figsize: tuple[float, float], *, dpi: float = 100) -> Figure:
-    """A new Figure with constrained layout, not registered with ``pyplot``."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def _finite(name: str, arr: np.ndarray) -> np.ndarray:

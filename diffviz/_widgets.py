@@ -36,7 +36,12 @@ from diffviz import _plots
 from diffviz import _validate as v
 from diffviz._forward import run_forward_chain
 from diffviz._mixture import GaussianMixture, sample_mixture
-from diffviz._schedules import Schedule, constant_schedule, cosine_schedule, linear_schedule
+from diffviz._schedules import (
+    Schedule,
+    constant_schedule,
+    cosine_schedule,
+    linear_schedule,
+)
 
 # One compiled simulator for the explorers: num_steps, drift and trajectory are Python values.
 _simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
@@ -69,11 +74,59 @@ def _show_png(output, png: bytes, description: str) -> None:
 
 
 def _agg_figure(figsize: tuple[float, float], dpi: float):
+    """A constrained-layout Figure on its own Agg canvas (no ``pyplot``, no GUI backend)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = _plots._figure(figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
+
+
+class _Explorer:
+    """What every explorer shares: an ``Output`` that shows one PNG, :meth:`render`, and the
+    counters the tests read (``render_count``, ``last_render_seconds``, ``last_png``).
+
+    A subclass builds ``self.widget`` around the ``Output`` from :meth:`_init_output`, and
+    implements ``_draw() -> (png, description)``: update the figure for the current control
+    values and encode it (``description`` is the image's text/plain alternative). Explorers
+    that cache a simulation also implement ``_load()`` and observe their setting controls
+    with :meth:`_on_setting` (reload, then redraw) and the cheap ones with :meth:`_on_change`.
+    """
+
+    def _init_output(self, figsize: tuple[float, float], dpi: float):
+        import ipywidgets as widgets
+
+        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
+        self.render_count = 0
+        self.last_render_seconds = float("nan")
+        self.last_png = b""
+        return self.output
+
+    def _draw(self) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def render(self) -> bytes:
+        """Redraw for the current control values and show the PNG; returns the PNG bytes."""
+        start = time.perf_counter()
+        png, description = self._draw()
+        _show_png(self.output, png, description)
+        self.last_png = png
+        self.render_count += 1
+        self.last_render_seconds = time.perf_counter() - start
+        return png
+
+    def _on_change(self, change) -> None:
+        self.render()
+
+    def _on_setting(self, change) -> None:
+        self._load()
+        self.render()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
 
 
 class _Simulation(NamedTuple):
@@ -90,7 +143,7 @@ class _Simulation(NamedTuple):
     y_max: float
 
 
-class Forward1DExplorer:
+class Forward1DExplorer(_Explorer):
     r"""Sliders for :math:`\beta` and ``t`` and a shrink toggle over a diffusing 1-D data set.
 
     Build with :func:`forward_1d_explorer`. Attributes:
@@ -151,23 +204,19 @@ class Forward1DExplorer:
             options=[("keep the √(1−β) shrink (DDPM)", True), ("drop it (random walk)", False)],
             value=bool(drift), description="step:", style={"button_width": "210px"},
         )  # fmt: skip
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
         self.widget = widgets.VBox(
-            [widgets.HBox([self.sliders["beta"], self.sliders["t"]]), self.drift_toggle, self.output]
+            [widgets.HBox([self.sliders["beta"], self.sliders["t"]]), self.drift_toggle, self._init_output(figsize, dpi)]
         )
         self.figure = _agg_figure(figsize, dpi)
         self._ax = self.figure.add_subplot()
         self._panel: _plots._SnapshotPanel | None = None
         self._cache: OrderedDict[tuple[float, bool], _Simulation] = OrderedDict()
         self.simulation_count = 0
-        self.render_count = 0
-        self.last_render_seconds = float("nan")
-        self.last_png = b""
         self._load()
         self.render()
         self.sliders["beta"].observe(self._on_setting, names="value")
         self.drift_toggle.observe(self._on_setting, names="value")
-        self.sliders["t"].observe(self._on_t, names="value")
+        self.sliders["t"].observe(self._on_change, names="value")
 
     # --- state ---------------------------------------------------------------------------
 
@@ -247,31 +296,13 @@ class Forward1DExplorer:
 
     # --- drawing (every change) -------------------------------------------------------------
 
-    def render(self) -> bytes:
-        """Redraw for the current slider values and show the PNG; returns the PNG bytes."""
-        start = time.perf_counter()
+    def _draw(self) -> tuple[bytes, str]:
         self._update_panel()
         canvas = self.figure.canvas
         canvas.restore_region(self._background)
         for artist in self._panel.dynamic_artists:
             self._ax.draw_artist(artist)
-        png = _png(canvas)
-        description = f"<diffusion snapshot: beta={self.beta:.3f}, t={self.t}, shrink={self.drift}>"
-        _show_png(self.output, png, description)
-        self.last_png = png
-        self.render_count += 1
-        self.last_render_seconds = time.perf_counter() - start
-        return png
-
-    def _on_t(self, change) -> None:
-        self.render()
-
-    def _on_setting(self, change) -> None:
-        self._load()
-        self.render()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _png(canvas), f"<diffusion snapshot: beta={self.beta:.3f}, t={self.t}, shrink={self.drift}>"
 
 
 def forward_1d_explorer(key, mixture: GaussianMixture, **options) -> Forward1DExplorer:
@@ -308,7 +339,7 @@ def _default_schedule_fns() -> dict[str, Callable[[int], Schedule]]:
     }
 
 
-class ScheduleExplorer:
+class ScheduleExplorer(_Explorer):
     r"""A schedule dropdown and a T slider over :math:`\bar\alpha_t`, SNR and the prior KL.
 
     Build with :func:`schedule_explorer`. Attributes: ``widget`` (the VBox), ``controls``
@@ -346,15 +377,12 @@ class ScheduleExplorer:
                 value=T, min=T_min, max=T_max, step=1, description="T", continuous_update=False
             ),
         }
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.output])
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self._init_output(figsize, dpi)])
         self.figure = _agg_figure(figsize, dpi)
         self._axes = self.figure.subplots(1, 3)
-        self.render_count = 0
-        self.last_png = b""
         self.render()
         for control in self.controls.values():
-            control.observe(lambda change: self.render(), names="value")
+            control.observe(self._on_change, names="value")
 
     def kl_curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(T_values, KL at t = T)`` for the named schedule (computed once, then cached)."""
@@ -362,8 +390,7 @@ class ScheduleExplorer:
             self._kl_curves[name] = _plots._kl_versus_T(self.schedules[name], self._T_grid, self._x0)
         return self._T_grid, self._kl_curves[name]
 
-    def render(self) -> bytes:
-        """Redraw for the current schedule and T and show the PNG; returns the PNG bytes."""
+    def _draw(self) -> tuple[bytes, str]:
         name, T = self.controls["schedule"].value, int(self.controls["T"].value)
         s = self.schedules[name](T)
         t = np.arange(1, T + 1)
@@ -393,14 +420,7 @@ class ScheduleExplorer:
             fontsize=10,
         )
         self.figure.canvas.draw()
-        png = _png(self.figure.canvas)
-        _show_png(self.output, png, f"<schedule: {name}, T={T}>")
-        self.last_png = png
-        self.render_count += 1
-        return png
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _png(self.figure.canvas), f"<schedule: {name}, T={T}>"
 
 
 def schedule_explorer(**options) -> ScheduleExplorer:

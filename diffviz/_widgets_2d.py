@@ -45,7 +45,11 @@ from diffviz._mixture import (
     optimal_eps,
 )
 from diffviz._schedules import Schedule, cosine_schedule, linear_schedule
-from diffviz._widgets import _png, _show_png  # one PNG path for every explorer
+from diffviz._widgets import (  # one figure and PNG path for every explorer
+    _agg_figure,
+    _Explorer,
+    _png,
+)
 
 _FIELDS = p2._FIELDS  # ("score", "eps", "denoiser")
 
@@ -54,16 +58,8 @@ _simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "t
 
 
 # --------------------------------------------------------------------------------------------
-# Shared plumbing: an Agg figure (PNG encoding and display come from _widgets)
+# Shared plumbing (the figure, PNG encoding and display come from _widgets)
 # --------------------------------------------------------------------------------------------
-
-
-def _agg_figure(figsize: tuple[float, float], dpi: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    fig = p2._figure(figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
 
 
 class _Blitter:
@@ -96,7 +92,7 @@ def _default_schedules(T: int) -> dict[str, Schedule]:
     return {"linear 1e-4 → 0.02": linear_schedule(T), "cosine (s = 0.008)": cosine_schedule(T)}
 
 
-class Diffusion2DExplorer:
+class Diffusion2DExplorer(_Explorer):
     r"""2-D toy data diffusing: a data set dropdown, a schedule dropdown and a ``t`` slider.
 
     Build with :func:`diffusion_2d_explorer`. Attributes:
@@ -165,21 +161,18 @@ class Diffusion2DExplorer:
             "t": widgets.IntSlider(value=t, min=0, max=self.T, description="t", continuous_update=True,
                                    layout=widgets.Layout(width="60%")),
         }  # fmt: skip
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.widget = widgets.VBox(
-            [widgets.HBox([self.controls["dataset"], self.controls["schedule"]]), self.controls["t"], self.output]
-        )
+        self.widget = widgets.VBox([
+            widgets.HBox([self.controls["dataset"], self.controls["schedule"]]), self.controls["t"],
+            self._init_output(figsize, dpi),
+        ])  # fmt: skip
         self.figure = _agg_figure(figsize, dpi)
         self.simulation_count = 0
-        self.render_count = 0
-        self.last_render_seconds = float("nan")
-        self.last_png = b""
         self._blitter: _Blitter | None = None
         self._load()
         self.render()
         self.controls["dataset"].observe(self._on_setting, names="value")
         self.controls["schedule"].observe(self._on_setting, names="value")
-        self.controls["t"].observe(self._on_t, names="value")
+        self.controls["t"].observe(self._on_change, names="value")
 
     # --- state ---------------------------------------------------------------------------
 
@@ -277,26 +270,9 @@ class Diffusion2DExplorer:
 
     # --- drawing -----------------------------------------------------------------------------
 
-    def render(self) -> bytes:
-        """Redraw for the current control values and show the PNG; returns the PNG bytes."""
-        start = time.perf_counter()
+    def _draw(self) -> tuple[bytes, str]:
         self._update_artists()
-        png = self._blitter.redraw()
-        _show_png(self.output, png, f"<2-D diffusion: {self.dataset}, {self.schedule_name}, t={self.t}>")
-        self.last_png = png
-        self.render_count += 1
-        self.last_render_seconds = time.perf_counter() - start
-        return png
-
-    def _on_t(self, change) -> None:
-        self.render()
-
-    def _on_setting(self, change) -> None:
-        self._load()
-        self.render()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self._blitter.redraw(), f"<2-D diffusion: {self.dataset}, {self.schedule_name}, t={self.t}>"
 
 
 def diffusion_2d_explorer(key, **options) -> Diffusion2DExplorer:
@@ -345,7 +321,7 @@ def _all_fields(schedule: Schedule, mixture: GaussianMixture, x: jax.Array) -> t
 _FIELD_OPTIONS = tuple((label, name) for name, label in p2._FIELD_LABELS.items())  # the dropdown's (label, value)
 
 
-class ScoreFieldExplorer:
+class ScoreFieldExplorer(_Explorer):
     r"""The exact score, :math:`\varepsilon^*` or denoiser of a diffused 2-D mixture under a ``t`` slider.
 
     Build with :func:`score_field_explorer`. Attributes: ``widget``, ``controls``
@@ -396,15 +372,12 @@ class ScoreFieldExplorer:
             "t": widgets.IntSlider(value=t, min=0, max=self.T, description="t", continuous_update=True,
                                    layout=widgets.Layout(width="60%")),
         }  # fmt: skip
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.widget = widgets.VBox([self.controls["field"], self.controls["t"], self.output])
+        self.widget = widgets.VBox([self.controls["field"], self.controls["t"], self._init_output(figsize, dpi)])
         self.figure = _agg_figure(figsize, dpi)
-        self.render_count = 0
-        self.last_png = b""
         self._build()
         self.render()
         for control in self.controls.values():
-            control.observe(lambda change: self.render(), names="value")
+            control.observe(self._on_change, names="value")
 
     @property
     def field(self) -> str:
@@ -432,17 +405,9 @@ class ScoreFieldExplorer:
         particles = None if self.trajectory is None else self.trajectory[t]
         self._panel.show(field, t, self.fields[field][t], abar, particles)
 
-    def render(self) -> bytes:
-        """Redraw for the current field and ``t`` and show the PNG; returns the PNG bytes."""
+    def _draw(self) -> tuple[bytes, str]:
         self._update_artists()
-        png = self._blitter.redraw()
-        _show_png(self.output, png, f"<exact {self.field} field at t={self.t}>")
-        self.last_png = png
-        self.render_count += 1
-        return png
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self._blitter.redraw(), f"<exact {self.field} field at t={self.t}>"
 
 
 def score_field_explorer(mixture: GaussianMixture, schedule: Schedule, **options) -> ScoreFieldExplorer:
@@ -469,7 +434,7 @@ def score_field_explorer(mixture: GaussianMixture, schedule: Schedule, **options
 # --------------------------------------------------------------------------------------------
 
 
-class GaussianConditioningExplorer:
+class GaussianConditioningExplorer(_Explorer):
     r"""Sliders for the correlation :math:`\rho` and the conditioning value :math:`a` of a 2-D Gaussian.
 
     The data are :math:`(x_1, x_2) \sim \mathcal N\big(0, \begin{pmatrix}1 & \rho\\ \rho & 1
@@ -495,13 +460,10 @@ class GaussianConditioningExplorer:
             "a": widgets.FloatSlider(value=a, min=-2.5, max=2.5, step=0.1, description="a (x₁ =)",
                                      continuous_update=False),
         }  # fmt: skip
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.widget = widgets.VBox([widgets.HBox(list(self.sliders.values())), self.output])
-        self.render_count = 0
-        self.last_png = b""
+        self.widget = widgets.VBox([widgets.HBox(list(self.sliders.values())), self._init_output(figsize, dpi)])
         self.render()
         for slider in self.sliders.values():
-            slider.observe(lambda change: self.render(), names="value")
+            slider.observe(self._on_change, names="value")
 
     @property
     def cov(self) -> np.ndarray:
@@ -514,21 +476,14 @@ class GaussianConditioningExplorer:
         L = np.array([[1.0, 0.0], [rho, np.sqrt(1.0 - rho**2)]])  # cov = L L^T
         return self._z @ L.T
 
-    def render(self) -> bytes:
+    def _draw(self) -> tuple[bytes, str]:
         a = float(self.sliders["a"].value)
         fig = p2.plot_gaussian_conditioning(self.samples, np.zeros(2), self.cov, a, width=self.width,
                                             figsize=self.figsize)  # fmt: skip
         fig.set_dpi(self.dpi)
         canvas = self._canvas_type(fig)
         canvas.draw()
-        png = _png(canvas)
-        _show_png(self.output, png, f"<conditioning: rho={self.sliders['rho'].value:.2f}, a={a:.2f}>")
-        self.last_png = png
-        self.render_count += 1
-        return png
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _png(canvas), f"<conditioning: rho={self.sliders['rho'].value:.2f}, a={a:.2f}>"
 
 
 def gaussian_conditioning_explorer(key, **options) -> GaussianConditioningExplorer:

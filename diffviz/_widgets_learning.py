@@ -10,15 +10,13 @@ without a kernel by setting ``explorer.slider.value``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
-
 from diffviz import _plots_learning as _pl
-from diffviz._widgets import _png, _show_png
+from diffviz._widgets import _agg_figure, _Explorer, _png
 
 
-class EpsExplorer:
+class EpsExplorer(_Explorer):
     r"""A ``t`` slider over precomputed curves of :math:`\hat\varepsilon_\theta(x, t)` and :math:`\varepsilon^*(x, t)`.
 
     Build with :func:`eps_explorer`. Attributes: ``widget`` (the ``VBox`` to display),
@@ -40,7 +38,6 @@ class EpsExplorer:
         dpi: float = 80,
     ):
         import ipywidgets as widgets
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.x, self.learned, self.exact, self.ts, self.densities = _pl._eps_inputs(x, learned, exact, ts, densities)
         if len(set(self.ts)) != len(self.ts):
@@ -52,23 +49,18 @@ class EpsExplorer:
             options=list(self.ts), value=start, description="t", continuous_update=True,
             layout=widgets.Layout(width="60%"),
         )  # fmt: skip
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.widget = widgets.VBox([self.slider, self.output])
-        self.figure = _pl._figure(figsize, dpi=dpi)
-        FigureCanvasAgg(self.figure)
+        self.widget = widgets.VBox([self.slider, self._init_output(figsize, dpi)])
+        self.figure = _agg_figure(figsize, dpi)
         ax = self.figure.add_subplot()
         self._panel = _pl._EpsPanel(
             ax, self.x, y_range=_pl._eps_y_range(self.learned, self.exact),
             with_density=self.densities is not None, compact=False,
         )  # fmt: skip
         ax.legend(fontsize=8, frameon=False, loc="upper left")
-        self.render_count = 0
-        self.last_render_seconds = float("nan")
-        self.last_png = b""
         self.last_rms = float("nan")
         self.render()
         self.figure.set_layout_engine(None)  # laid out on the first draw; later draws only move curves
-        self.slider.observe(lambda change: self.render(), names="value")
+        self.slider.observe(self._on_change, names="value")
 
     @property
     def t(self) -> int:
@@ -78,22 +70,12 @@ class EpsExplorer:
     def title(self) -> str:
         return self._panel.title.get_text()
 
-    def render(self) -> bytes:
-        """Redraw for the current ``t`` and show the PNG; returns the PNG bytes."""
-        start = time.perf_counter()
+    def _draw(self) -> tuple[bytes, str]:
         k = self.ts.index(self.t)
         density = None if self.densities is None else self.densities[k]
         self.last_rms = self._panel.show(self.t, self.learned[k], self.exact[k], density)
         self.figure.canvas.draw()
-        png = _png(self.figure.canvas)
-        _show_png(self.output, png, f"<learned vs exact eps at t={self.t}>")
-        self.last_png = png
-        self.render_count += 1
-        self.last_render_seconds = time.perf_counter() - start
-        return png
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _png(self.figure.canvas), f"<learned vs exact eps at t={self.t}>"
 
 
 def eps_explorer(x, learned, exact, ts: Sequence[int], **options) -> EpsExplorer:

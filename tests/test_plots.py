@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+from figtools import artists, assert_labelled, frames_in, line  # tests/figtools.py
 from scipy import stats
 
 import diffviz as dv
@@ -47,25 +47,6 @@ def chains(mixture, schedule):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def artists(fig: Figure, gid: str) -> list:
-    found = [a for ax in fig.axes for a in ax.get_children() if a.get_gid() == gid]
-    assert found, f"no artist with gid {gid!r}"
-    return found
-
-
-def line(fig: Figure, gid: str):
-    (found,) = artists(fig, gid)
-    return np.asarray(found.get_xdata(), np.float64), np.asarray(found.get_ydata(), np.float64)
-
-
-def assert_labelled(fig: Figure, n_axes: int) -> None:
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == n_axes
-    for ax in fig.axes:
-        assert ax.get_xlabel().strip(), "every x axis needs a label"
-        assert ax.get_ylabel().strip(), "every y axis needs a label"
 
 
 def mixture_pdf(mixture, x, *, scale=1.0, added_var=0.0):
@@ -144,7 +125,7 @@ def test_random_walk_mixture_matches_the_simulated_walk(mixture, schedule, chain
     # Kolmogorov-Smirnov against the exact CDF of the random walk's mixture
     w = np.asarray(walk.weights)
     mu, sd = np.asarray(walk.means)[:, 0], np.asarray(walk.stds)[:, 0]
-    cdf = lambda x: sum(wk * stats.norm.cdf(x, mk, sk) for wk, mk, sk in zip(w, mu, sd, strict=True))  # noqa: E731
+    cdf = lambda x: sum(wk * stats.norm.cdf(x, mk, sk) for wk, mk, sk in zip(w, mu, sd, strict=True))
     assert stats.kstest(chains[1][T][:, 0], cdf).pvalue > 1e-3
 
 
@@ -174,10 +155,6 @@ def test_snapshot_grid_has_one_exact_panel_per_beta_and_t(mixture, chains):
             expected = mixture_pdf(mixture, x, scale=np.sqrt(abar), added_var=1 - abar)
             np.testing.assert_allclose(curve.get_ydata(), expected, rtol=2e-4, atol=1e-6)
             assert f"t = {t}" in fig.axes[row * len(ts) + col].get_title()
-
-
-def frames_in(html: str) -> int:
-    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
 
 
 def test_scrubber_html_embeds_one_frame_per_step_and_stays_small(mixture, schedule, chains):

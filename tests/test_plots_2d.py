@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from figtools import artist, assert_labelled, frame_pngs  # tests/figtools.py
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -56,20 +57,6 @@ def trajectories(schedule):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def artist(fig: Figure, gid: str):
-    found = [a for ax in fig.axes for a in ax.get_children() if a.get_gid() == gid]
-    assert len(found) == 1, f"expected one artist with gid {gid!r}, found {len(found)}"
-    return found[0]
-
-
-def assert_labelled(fig: Figure, n_axes: int) -> None:
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == n_axes
-    for ax in fig.axes:
-        assert ax.get_xlabel().strip(), "every x axis needs a label"
-        assert ax.get_ylabel().strip(), "every y axis needs a label"
 
 
 def assert_square(fig: Figure) -> None:
@@ -228,11 +215,6 @@ def captured_player(monkeypatch):
     calls = []
     monkeypatch.setattr(_plots_2d, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
     return calls
-
-
-def frame_pngs(html: str) -> list[str]:
-    """The base64 PNG of every frame of a to_jshtml() player, in order."""
-    return re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
 
 
 def exact_field(schedule, mixture, x, t, field):

@@ -14,7 +14,13 @@ import re
 import ipywidgets as widgets
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+from figtools import (  # tests/figtools.py
+    artists,
+    assert_labelled,
+    frames_in,
+    line,
+    offsets,
+)
 from scipy import stats
 
 import diffviz as dv
@@ -32,34 +38,6 @@ def rng():
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def artists(fig: Figure, gid: str) -> list:
-    found = [a for ax in fig.axes for a in ax.get_children() if a.get_gid() == gid]
-    assert found, f"no artist with gid {gid!r}"
-    return found
-
-
-def line(fig: Figure, gid: str) -> tuple[np.ndarray, np.ndarray]:
-    (found,) = artists(fig, gid)
-    return np.asarray(found.get_xdata(), np.float64), np.asarray(found.get_ydata(), np.float64)
-
-
-def offsets(fig: Figure, gid: str) -> np.ndarray:
-    (found,) = artists(fig, gid)
-    return np.asarray(found.get_offsets(), np.float64)
-
-
-def assert_labelled(fig: Figure, n_axes: int) -> None:
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == n_axes
-    for ax in fig.axes:
-        assert ax.get_xlabel().strip(), "every x axis needs a label"
-        assert ax.get_ylabel().strip(), "every y axis needs a label"
-
-
-def frames_in(html: str) -> int:
-    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
 
 
 def eps_arrays(rng, ts, G=41):
