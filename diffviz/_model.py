@@ -58,9 +58,37 @@ def sinusoidal_embedding(u: jax.Array, size: int, scale: float = 1.0) -> jax.Arr
     Frequencies :math:`\omega_i = \text{scale}\cdot 10^{-4 i/(h-1)}`, :math:`i = 0..h-1`,
     :math:`h = \text{size}/2`; output :math:`[\sin(\omega u), \cos(\omega u)]`.
     """
+    freqs = _frequencies(size, scale)
+    angles = u[..., None].astype(jnp.float32) * freqs.reshape((1,) * u.ndim + freqs.shape)  # (..., h)
+    return jnp.concatenate(_sincos(angles), axis=-1)
+
+
+def _frequencies(size: int, scale: float) -> jax.Array:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 4 or size % 2:
+        raise ValueError(f"size must be an even integer >= 4; got {size!r}")
     half = size // 2
-    freqs = scale * jnp.exp(-jnp.log(1e4) * jnp.arange(half, dtype=jnp.float32) / (half - 1))  # (h,)
-    angles = u[..., None].astype(jnp.float32) * freqs.reshape((1,) * u.ndim + (half,))  # (..., h)
+    return scale * jnp.exp(-jnp.log(1e4) * jnp.arange(half, dtype=jnp.float32) / (half - 1))  # (h,)
+
+
+def coordinate_embedding(x: jax.Array, size: int, scale: float = 1.0) -> jax.Array:
+    r"""Sin/cos features of every coordinate of ``x``: shape ``(..., d)`` -> ``(..., d * size)``.
+
+    The same features as :func:`sinusoidal_embedding` of each coordinate, grouped as
+    :math:`[\sin(\omega_i x_j)]_{j, i}` then :math:`[\cos(\omega_i x_j)]_{j, i}` (``j`` the
+    coordinate, ``i`` the frequency, ``i`` varying fastest). The order only matters for
+    reading the first layer's weights; the network sees the same numbers.
+
+    Why this layout: the angles are built as one contiguous ``(..., d * h)`` array, by
+    concatenating ``x_j * omega`` per coordinate. Written as the broadcast product
+    ``x[..., :, None] * omega`` and reshaped, XLA's CPU backend ran the sin/cos about 7x
+    slower (measured: 1.7 ms against 0.26 ms for 10,000 points of 2-D data with
+    ``size = 16``), because the last axis it loops over is then only ``h`` long.
+    """
+    x = jnp.asarray(x, jnp.float32)
+    if x.ndim < 1:
+        raise ValueError("x must have shape (..., d) with the coordinates last; got a scalar")
+    freqs = _frequencies(size, scale).reshape((1,) * (x.ndim - 1) + (size // 2,))
+    angles = jnp.concatenate([x[..., j : j + 1] * freqs for j in range(x.shape[-1])], axis=-1)  # (..., d h)
     return jnp.concatenate(_sincos(angles), axis=-1)
 
 
@@ -117,8 +145,7 @@ class Denoiser(nnx.Module):
         """``x_t: (..., d)`` float, ``t: (...)`` or scalar integer steps -> predicted noise ``(..., d)``."""
         c = self.config
         if c.input_dim:
-            feats = sinusoidal_embedding(x_t, c.input_dim, c.input_scale)  # (..., d, input_dim)
-            feats = feats.reshape(x_t.shape[:-1] + (c.dim * c.input_dim,))
+            feats = coordinate_embedding(x_t, c.input_dim, c.input_scale)  # (..., d * input_dim)
         else:
             feats = x_t
         if t.ndim == 0:

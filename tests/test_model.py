@@ -19,6 +19,42 @@ def test_sinusoidal_embedding_matches_numpy():
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
+@settings(max_examples=25)
+@given(st.integers(1, 5), st.sampled_from([4, 8, 16]), st.floats(0.5, 30.0))
+def test_coordinate_embedding_matches_numpy(d, size, scale):
+    x = np.random.default_rng(d * size).normal(0.0, 2.0, (3, 7, d)).astype(np.float32)
+    got = np.asarray(dv.coordinate_embedding(jnp.asarray(x), size, scale))
+    freqs = scale * 10000.0 ** (-np.arange(size // 2) / (size // 2 - 1))
+    angles = (x.astype(np.float64)[..., :, None] * freqs).reshape(3, 7, d * (size // 2))  # j outer, i inner
+    want = np.concatenate([np.sin(angles), np.cos(angles)], axis=-1)
+    assert got.shape == (3, 7, d * size) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale)  # float32 angles up to ~1e3
+
+
+def test_embeddings_reject_bad_sizes_and_a_scalar_x():
+    for size in (2, 5, 6.0, True):
+        with pytest.raises(ValueError, match="size must be an even integer >= 4"):
+            dv.sinusoidal_embedding(jnp.ones(3), size)
+        with pytest.raises(ValueError, match="size must be an even integer >= 4"):
+            dv.coordinate_embedding(jnp.ones((3, 2)), size)
+    with pytest.raises(ValueError, match="x must have shape"):
+        dv.coordinate_embedding(jnp.float32(1.0), 8)
+
+
+def test_coordinate_embedding_feeds_the_first_layer():
+    """The network's input features are exactly coordinate_embedding's (the first layer sees them)."""
+    config = dv.DenoiserConfig(dim=2, width=8, depth=0, time_dim=4, input_dim=8, input_scale=3.0)
+    gd, params = dv.init_denoiser(jax.random.key(4), config)
+    x = jax.random.normal(jax.random.key(5), (6, 2))
+    t = jnp.arange(6)
+    kernel, bias = np.asarray(params["inp"]["kernel"][...]), np.asarray(params["inp"]["bias"][...])
+    feats = np.concatenate([np.asarray(dv.coordinate_embedding(x, 8, 3.0)), np.asarray(dv.sinusoidal_embedding(t, 4))], -1)
+    h = feats @ kernel + bias
+    h = 0.5 * h * (1 + np.vectorize(__import__("math").erf)(h / np.sqrt(2)))  # exact GELU
+    want = h @ np.asarray(params["out"]["kernel"][...]) + np.asarray(params["out"]["bias"][...])
+    np.testing.assert_allclose(np.asarray(dv.apply_denoiser(gd, params, x, t)), want, rtol=1e-4, atol=1e-5)
+
+
 @settings(max_examples=40)
 @given(st.floats(-8192.0, 8192.0, width=32), st.floats(0.0, 1.0))
 def test_fast_sincos_matches_float64_numpy(centre, spread):
