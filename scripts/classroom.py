@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -91,10 +92,29 @@ def master_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def tidy(path: Path) -> None:
-    """Show the exercise cells in the editions: drop the book's folding (tags and collapsed input)."""
+# The chapters' "how to do the exercises" paragraph speaks of collapsed solutions and hidden
+# check cells; in the editions the exercise cells are open and the checks are grader.check cells.
+EXERCISE_HOWTO = re.compile(r"^(?:Try each one|Solutions are collapsed)[^\n]*Hidden check cells follow each solution[^\n]*$", re.MULTILINE)
+EDITION_HOWTO = {
+    "student": (
+        "Write your answer in place of each `...` in an exercise's cell (the exercise says under *In code* "
+        "which names to fill in) and run it, then run the `grader.check(...)` cell below it: it says which "
+        "checks pass and, when one fails, what is off. Rerun both as often as you like."
+    ),
+    "instructor": (
+        "Instructor edition: every exercise's worked solution is filled in and followed by its "
+        "`grader.check(...)` cell, which passes. The student edition has `...` blanks in their place."
+    ),
+}
+
+
+def tidy(path: Path, edition: str) -> None:
+    """Show the exercise cells in the editions: drop the book's folding (tags and collapsed input),
+    and say how the edition's exercises work."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = EXERCISE_HOWTO.sub(EDITION_HOWTO[edition], cell.source)
         tags = cell.metadata.get("tags", [])
         if {"otter_answer_cell", "otter_assign_solution_cell"} & set(tags):
             cell.metadata["tags"] = [t for t in tags if t not in BOOK_ONLY_TAGS]
@@ -131,7 +151,7 @@ def generate(selection: list[str] | None, out: Path, run_tests: bool, source: Pa
             shutil.copyfile(dist / "autograder" / path.name, out / "instructor" / path.name)
             shutil.copyfile(zips[0], out / "autograder" / f"{path.stem}.zip")
             for edition in ("student", "instructor"):
-                tidy(out / edition / path.name)
+                tidy(out / edition / path.name, edition)
     print(f"classroom: {len(paths)} chapters -> {out}/student, {out}/instructor, {out}/autograder")
     return paths
 

@@ -13,7 +13,10 @@ itself (plus the jaxlib, backend, device and XLA-flag versions), so a changed fu
 different key; tracing and lowering, where shape and rank errors and the package's
 ValueErrors are raised, run exactly as without it. The folder is new and empty for each
 session, so it only holds programs this session compiled. Set ``DIFFVIZ_TEST_XLA_CACHE=0``
-to run the kernels without it. The pytest process itself does not use it.
+to run the kernels without it, or to an absolute folder to use that one instead: CI points
+it at the cache the book build just filled (``make book`` executes the same chapters), so
+the notebook tests skip recompiling what the book build compiled. The pytest process itself
+does not use it.
 """
 
 import atexit
@@ -34,8 +37,11 @@ os.environ["MPLBACKEND"] = "Agg"
 for var in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
     os.environ.pop(var, None)  # a developer's own cache must not leak in either
 jax.config.update("jax_compilation_cache_dir", None)  # JAX read the variable at import
-if os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1") != "0":
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(_TMP, "jax-cache")
+XLA_CACHE_SETTING = os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1")
+if XLA_CACHE_SETTING not in ("0", "1") and not os.path.isabs(XLA_CACHE_SETTING):
+    raise pytest.UsageError(f"DIFFVIZ_TEST_XLA_CACHE must be 0, 1 or an absolute folder; got {XLA_CACHE_SETTING!r}")
+if XLA_CACHE_SETTING != "0":
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(_TMP, "jax-cache") if XLA_CACHE_SETTING == "1" else XLA_CACHE_SETTING
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # cache every program, as `make lab` does
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 

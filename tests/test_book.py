@@ -25,6 +25,7 @@ downloads a browser here: it starts /usr/bin/chromium (do not run `playwright in
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import http.server
@@ -179,27 +180,36 @@ def site_url():
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(site_url):
+@contextlib.contextmanager
+def chromium_context(timeout_ms: int):
+    """Debian's Chromium, headless, driven by Playwright, with a fresh temporary profile
+    (removed afterwards); every wait times out after ``timeout_ms``. Also used by
+    test_lab_browser.py."""
     from playwright.sync_api import sync_playwright
 
     profile = tempfile.mkdtemp(prefix="diffviz-chromium-")
     try:
         with sync_playwright() as p:
             context = p.chromium.launch_persistent_context(
-                profile,  # Chromium's --user-data-dir: a fresh temporary profile
+                profile,  # Chromium's --user-data-dir
                 executable_path=str(CHROMIUM),
                 args=CHROMIUM_ARGS,
                 headless=True,
                 viewport={"width": 1280, "height": 900},
             )
-            context.set_default_timeout(TIMEOUT_MS)
+            context.set_default_timeout(timeout_ms)
             try:
                 yield context
             finally:
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(site_url):
+    with chromium_context(TIMEOUT_MS) as context:
+        yield context
 
 
 def open_page(context, url: str):

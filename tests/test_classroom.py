@@ -179,6 +179,9 @@ def test_student_and_instructor_editions(editions, number):
     student_text = "\n".join(c.source for c in student.cells)
     instructor_text = "\n".join(c.source for c in instructor.cells)
     assert "<details><summary>Answer</summary>" not in student_text, "the folded answers are removed for students"
+    assert "Hidden check cells" in "\n".join(c.source for c in master.cells), "the chapter explains its exercises"
+    assert "Hidden check cells" not in student_text + instructor_text, "the editions explain theirs instead"
+    assert "in place of each `...`" in student_text and "Instructor edition:" in instructor_text
     assert not re.search(r"#\s*(BEGIN |END )?SOLUTION", student_text)
     assert student_text.count("...") >= len(found)
     for q in found:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_book import ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from test_book import ARTEFACTS, CHROMIUM, ROOT, chromium_context
 
 CHAPTER = "02_forward_process_1d.ipynb"
 JUPYTER = Path(sys.executable).with_name("jupyter")  # the venv's, next to the Python running pytest
@@ -141,25 +141,8 @@ def lab():
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="diffviz-chromium-")
-    try:
-        with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                headless=True,
-                viewport={"width": 1280, "height": 900},
-            )
-            context.set_default_timeout(TIMEOUT_MS)
-            try:
-                yield context.new_page()
-            finally:
-                context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context(TIMEOUT_MS) as context:
+        yield context.new_page()
 
 
 def wait_for_idle_kernel(page) -> None:

@@ -287,7 +287,8 @@ def test_kernel_sees_the_temporary_tool_dirs(tmp_path):
     # JAX reads it and writes the program it compiles there.
     cache_dir, value = ast.literal_eval(lines[3])
     assert value == 4.0 and cache_dir == expected[3]
-    if os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1") != "0":
-        assert cache_dir and cache_dir.startswith(os.path.dirname(expected[0]))
+    setting = os.environ.get("DIFFVIZ_TEST_XLA_CACHE", "1")
+    if setting != "0":
+        assert cache_dir == (setting if setting != "1" else os.path.join(os.path.dirname(expected[0]), "jax-cache"))
         written = list(Path(cache_dir).glob("jit_kernel_writes_the_xla_cache-*"))
         assert written, f"no compiled program in {cache_dir}"
