@@ -5,7 +5,7 @@ time-to-quality benchmark), then sampled. Time is compared with the FLOP-bound t
 network's matmul FLOPs (2 x MACs per example per step) at this machine's float32 matmul
 rate (a 2048^3 product in JAX). Quality is sliced-W1 to fresh data, next to the noise floor.
 
-Run:  .venv/bin/python benchmarks/sampling_speed.py [--train-steps 8000]
+Run:  .venv/bin/python benchmarks/sampling_speed.py [--train-steps 8000] [--activation relu]
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def main() -> None:
     p.add_argument("--train-steps", type=int, default=8000)
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--input-dim", type=int, default=16)
+    p.add_argument("--activation", default="gelu", choices=["gelu", "gelu_tanh", "relu"])
     args = p.parse_args()
-    config = dv.DenoiserConfig(dim=2, width=args.width, input_dim=args.input_dim)
+    config = dv.DenoiserConfig(dim=2, width=args.width, input_dim=args.input_dim, activation=args.activation)
     schedule = dv.linear_schedule(1000)
     sampler = dv.sample_moons
     graphdef, params = dv.init_denoiser(jax.random.key(0), config)

@@ -79,8 +79,10 @@ def main() -> None:
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--chunk", type=int, default=500)
     p.add_argument("--datasets", nargs="+", default=["swiss roll", "two moons"])
+    p.add_argument("--activation", default="gelu", choices=["gelu", "gelu_tanh", "relu"])
     args = p.parse_args()
-    config = dv.DenoiserConfig(dim=2, width=args.width, depth=args.depth, time_dim=args.time_dim, input_dim=args.input_dim)
+    config = dv.DenoiserConfig(dim=2, width=args.width, depth=args.depth, time_dim=args.time_dim, input_dim=args.input_dim,
+                               activation=args.activation)  # fmt: skip
     print(f"config: {config}; batch {args.batch}, Adam peak lr {args.lr} (warm-up 200, cosine to {args.decay_steps}), EMA {args.ema}")
     for name in args.datasets:
         run(name, dv.TOY_DATASETS_2D[name], config, args)

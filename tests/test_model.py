@@ -4,8 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 import diffviz as dv
 from diffviz import _model
@@ -41,17 +43,27 @@ def test_embeddings_reject_bad_sizes_and_a_scalar_x():
         dv.coordinate_embedding(jnp.float32(1.0), 8)
 
 
-def test_coordinate_embedding_feeds_the_first_layer():
-    """The network's input features are exactly coordinate_embedding's (the first layer sees them)."""
-    config = dv.DenoiserConfig(dim=2, width=8, depth=0, time_dim=4, input_dim=8, input_scale=3.0)
+NUMPY_ACTIVATIONS = {  # float64 references, written from the definitions
+    "gelu": lambda h: 0.5 * h * (1 + special.erf(h / np.sqrt(2))),
+    "gelu_tanh": lambda h: 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h**3))),
+    "relu": lambda h: np.maximum(h, 0.0),
+}
+
+
+@pytest.mark.parametrize("activation", list(NUMPY_ACTIVATIONS))
+def test_the_network_is_the_documented_function(activation):
+    """Features from coordinate_embedding and sinusoidal_embedding, Linear, act, residual blocks, Linear."""
+    config = dv.DenoiserConfig(dim=2, width=8, depth=2, time_dim=4, input_dim=8, input_scale=3.0, activation=activation)
     gd, params = dv.init_denoiser(jax.random.key(4), config)
-    x = jax.random.normal(jax.random.key(5), (6, 2))
-    t = jnp.arange(6)
-    kernel, bias = np.asarray(params["inp"]["kernel"][...]), np.asarray(params["inp"]["bias"][...])
+    x = jax.random.normal(jax.random.key(5), (6, 2)) * 2
+    t = jnp.arange(6) * 100
+    act = NUMPY_ACTIVATIONS[activation]
+    w = jax.tree.map(lambda a: np.asarray(a, np.float64), nnx.to_pure_dict(params))
     feats = np.concatenate([np.asarray(dv.coordinate_embedding(x, 8, 3.0)), np.asarray(dv.sinusoidal_embedding(t, 4))], -1)
-    h = feats @ kernel + bias
-    h = 0.5 * h * (1 + np.vectorize(__import__("math").erf)(h / np.sqrt(2)))  # exact GELU
-    want = h @ np.asarray(params["out"]["kernel"][...]) + np.asarray(params["out"]["bias"][...])
+    h = act(feats @ w["inp"]["kernel"] + w["inp"]["bias"])
+    for k in range(config.depth):
+        h = h + act(h @ w["blocks"][k]["linear"]["kernel"] + w["blocks"][k]["linear"]["bias"])
+    want = h @ w["out"]["kernel"] + w["out"]["bias"]
     np.testing.assert_allclose(np.asarray(dv.apply_denoiser(gd, params, x, t)), want, rtol=1e-4, atol=1e-5)
 
 
@@ -129,6 +141,7 @@ def test_same_key_same_init_different_key_different_init():
         (dv.DenoiserConfig(dim=2, time_dim=7), "config.time_dim must be an even integer >= 4"),
         (dv.DenoiserConfig(dim=2, input_dim=2), "config.input_dim must be an even integer >= 4 or 0"),
         ({"dim": 2}, "config must be a DenoiserConfig"),
+        (dv.DenoiserConfig(dim=2, activation="swish"), "config.activation must be one of 'gelu', 'gelu_tanh', 'relu'"),
     ],
 )
 def test_bad_config_is_refused(config, message):
