@@ -22,15 +22,10 @@ import jax
 import jax.numpy as jnp
 
 import diffviz as dv
+from train_step_breakdown import ACTIVATIONS  # the same four activations
 from train_throughput import sgemm_gflops
 
 N, STEPS, WIDTH, DEPTH, EMB = 10_000, 100, 64, 3, 16
-ACTIVATIONS = {
-    "exact GELU (the package)": lambda h: jax.nn.gelu(h, approximate=False),
-    "tanh GELU": lambda h: jax.nn.gelu(h, approximate=True),
-    "ReLU": jax.nn.relu,
-    "none (identity)": lambda h: h,
-}
 
 
 def weights(key):
