@@ -1,6 +1,6 @@
 r"""Save and load network parameters as a plain ``.npz`` file, without pickle.
 
-File format (version 1)
+File format (version 2)
 -----------------------
 An uncompressed NumPy ``.npz`` archive (written with ``np.savez``) holding
 
@@ -8,8 +8,15 @@ An uncompressed NumPy ``.npz`` archive (written with ``np.savez``) holding
   as ``"blocks/0/linear/kernel"`` (dict keys, attribute names and sequence indices joined
   with ``/``; the ``.value`` of an ``nnx.Variable`` is left out);
 * ``"__manifest__"``: a ``uint8`` array holding UTF-8 JSON,
-  ``{"format": "diffviz-params", "version": 1, "params": [{"key", "shape", "dtype"}, ...]}``,
+  ``{"format": "diffviz-params", "version": 2, "params": [{"key", "shape", "dtype"}, ...]}``,
   listing the parameters in pytree order.
+
+Version 2 has the layout of version 1; the number changed with the meaning of the weights:
+since then a network with an input embedding orders its first-layer inputs as
+:func:`~diffviz.coordinate_embedding` does (all sines, then all cosines), where version-1
+files were trained with the sine and cosine of each coordinate side by side. Read into a
+version-2 network, such a file would load without complaint and predict nonsense, so
+version-1 files are refused (retrain; chapters 7 and 8 then train their own model).
 
 Only numeric arrays are stored, and files are read with ``np.load(..., allow_pickle=False)``:
 loading a file never runs code from it, whoever made it. The structure (which layer is
@@ -28,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 FORMAT_NAME = "diffviz-params"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MANIFEST_KEY = "__manifest__"
 _STORABLE_KINDS = "biuf"  # bool, signed and unsigned int, float: native NumPy dtypes only
 
@@ -150,7 +157,7 @@ def _read_manifest(archive, path: str) -> list[dict]:
     if manifest.get("version") != FORMAT_VERSION:
         raise ValueError(
             f"{path} has checkpoint format version {manifest.get('version')!r}; "
-            f"this diffviz reads version {FORMAT_VERSION}"
+            f"this diffviz reads version {FORMAT_VERSION} (see diffviz/_checkpoint.py; retrain the model)"
         )
     return parsed
 

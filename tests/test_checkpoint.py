@@ -50,7 +50,7 @@ def test_file_layout_readable_keys_and_manifest(model, tmp_path):
         manifest = json.loads(f["__manifest__"].tobytes().decode("utf-8"))
         kernel = f["blocks/0/linear/kernel"]
     assert "blocks/0/linear/kernel" in keys and "inp/bias" in keys and "out/kernel" in keys
-    assert manifest["format"] == "diffviz-params" and manifest["version"] == 1
+    assert manifest["format"] == "diffviz-params" and manifest["version"] == 2
     entries = {e["key"]: e for e in manifest["params"]}
     assert set(entries) == keys - {"__manifest__"}
     assert entries["blocks/0/linear/kernel"]["shape"] == [64, 64] and kernel.shape == (64, 64)
@@ -155,6 +155,22 @@ def test_damaged_or_foreign_files_are_refused(model, tmp_path):
     np.savez(tmp_path / "cut.npz", **contents)
     with pytest.raises(ValueError, match=r"damaged: the array 'out/bias' is in its manifest but missing"):
         dv.load_params(tmp_path / "cut.npz", params)
+
+
+def test_version_1_files_are_refused(model, tmp_path):
+    """Version 1 stored weights for the older input-feature order: loading one must fail loudly."""
+    _, params = model
+    good = tmp_path / "good.npz"
+    dv.save_params(good, params)
+    with np.load(good, allow_pickle=False) as f:
+        contents = {k: f[k] for k in f.files}
+    manifest = json.loads(contents["__manifest__"].tobytes().decode("utf-8"))
+    manifest["version"] = 1
+    contents["__manifest__"] = np.frombuffer(json.dumps(manifest).encode("utf-8"), np.uint8)
+    np.savez(tmp_path / "old.npz", **contents)
+    with pytest.raises(ValueError, match=r"checkpoint format version 1; this diffviz reads version 2 .*retrain"):
+        dv.load_params(tmp_path / "old.npz", params)
+    assert dv.load_params(good, params) is not None  # the same file at version 2 loads
 
 
 BAD_SAVE = {
