@@ -115,12 +115,16 @@ class _Payload:
         return (_record_unpickling, ("code from the file ran",))
 
 
+def saved_contents(params, path) -> dict[str, np.ndarray]:
+    """Save ``params`` at ``path`` and return every array of the archive (to tamper with)."""
+    dv.save_params(path, params)
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
 def test_object_arrays_are_refused_without_running_anything(model, tmp_path):
     _, params = model
-    good = tmp_path / "good.npz"
-    dv.save_params(good, params)
-    with np.load(good, allow_pickle=False) as f:
-        contents = {k: f[k] for k in f.files}
+    contents = saved_contents(params, tmp_path / "good.npz")
     payload = np.empty((1,), dtype=object)
     payload[0] = _Payload()
     UNPICKLED.clear()
@@ -148,10 +152,8 @@ def test_damaged_or_foreign_files_are_refused(model, tmp_path):
     with pytest.raises(ValueError, match=r"could not be read as an \.npz checkpoint"):
         dv.load_params(text, params)
     # an array missing from the archive although the manifest lists it
-    good = tmp_path / "good.npz"
-    dv.save_params(good, params)
-    with np.load(good, allow_pickle=False) as f:
-        contents = {k: f[k] for k in f.files if k != "out/bias"}
+    contents = saved_contents(params, tmp_path / "good.npz")
+    del contents["out/bias"]
     np.savez(tmp_path / "cut.npz", **contents)
     with pytest.raises(ValueError, match=r"damaged: the array 'out/bias' is in its manifest but missing"):
         dv.load_params(tmp_path / "cut.npz", params)
@@ -161,9 +163,7 @@ def test_version_1_files_are_refused(model, tmp_path):
     """Version 1 stored weights for the older input-feature order: loading one must fail loudly."""
     _, params = model
     good = tmp_path / "good.npz"
-    dv.save_params(good, params)
-    with np.load(good, allow_pickle=False) as f:
-        contents = {k: f[k] for k in f.files}
+    contents = saved_contents(params, good)
     manifest = json.loads(contents["__manifest__"].tobytes().decode("utf-8"))
     manifest["version"] = 1
     contents["__manifest__"] = np.frombuffer(json.dumps(manifest).encode("utf-8"), np.uint8)
