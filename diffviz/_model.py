@@ -58,8 +58,24 @@ class DenoiserConfig(NamedTuple):
     activation: str = "gelu"
 
 
+def _gelu_exact(h: jax.Array) -> jax.Array:
+    r"""The exact GELU, :math:`h\,\Phi(h) = \tfrac{h}{2}(1 + \operatorname{erf}(h/\sqrt{2}))`.
+
+    The same function as ``jax.nn.gelu(h, approximate=False)``, which writes it with
+    ``erfc(-h/sqrt 2)``. On XLA's CPU backend ``erfc`` costs 2.6x ``erf`` (measured: 0.96
+    against 0.37 ns per element on a 10,000 x 64 array), and the exact GELU was the largest
+    cost of a sampling step after the matmuls. Both forms are within a few float32 ulps of
+    the float64 value (measured on [-12, 12]: 1.4e-7 and 1.1e-7 times max(1, |h|)); for
+    :math:`h < -5.3`, where :math:`\Phi(h)` is below float32's resolution near 1, the ``erf``
+    form returns 0 instead of a value smaller than 1e-6 in size.
+    """
+    return 0.5 * h * (1.0 + jax.lax.erf(h * _SQRT_HALF))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+
 _ACTIVATIONS = {
-    "gelu": lambda h: jax.nn.gelu(h, approximate=False),
+    "gelu": _gelu_exact,
     "gelu_tanh": lambda h: jax.nn.gelu(h, approximate=True),
     "relu": jax.nn.relu,
 }
