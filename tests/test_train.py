@@ -101,16 +101,25 @@ def test_training_from_a_fixed_data_array():
     assert losses.shape == (30,) and np.all(np.isfinite(losses)) and int(state.step) == 30
 
 
-def test_ema_follows_its_definition():
+def test_ema_is_the_decay_weighted_mean_of_the_parameters_so_far():
+    """EMA after n steps = sum_k decay^(n-k) theta_k / sum_k decay^(n-k), k = 1..n (float64 NumPy)."""
     opt = optax.sgd(0.1)
     batch = dv.sample_mixture(jax.random.key(1), MIX, 16)
     decay = 0.9
     step = jax.jit(dv.make_train_step(_GD, S, opt, ema_decay=decay))
-    s0 = dv.init_train_state(_PARAMS, opt)
-    s1, metrics = step(s0, jax.random.key(2), batch)
-    for e, p0, p1 in zip(*(jax.tree.leaves(x) for x in (s1.ema_params, s0.params, s1.params))):
-        np.testing.assert_allclose(np.asarray(e), decay * np.asarray(p0) + (1 - decay) * np.asarray(p1), rtol=1e-6, atol=1e-7)
-    assert not np.allclose(np.asarray(jax.tree.leaves(s1.params)[0]), np.asarray(jax.tree.leaves(s0.params)[0]))
+    state = dv.init_train_state(_PARAMS, opt)
+    history = []  # theta_1, theta_2, ...: the flattened parameters after each update
+    for n in range(1, 7):
+        state, metrics = step(state, jax.random.key(n), batch)
+        history.append([np.asarray(leaf, np.float64) for leaf in jax.tree.leaves(state.params)])
+        weights = decay ** np.arange(n - 1, -1, -1, dtype=np.float64)  # decay^(n-k), k = 1..n
+        for i, ema_leaf in enumerate(jax.tree.leaves(state.ema_params)):
+            want = sum(w * h[i] for w, h in zip(weights, history)) / weights.sum()
+            np.testing.assert_allclose(np.asarray(ema_leaf), want, rtol=1e-5, atol=1e-6)
+        assert int(state.step) == n
+    # the initial weights have dropped out (the plain decay * ema + (1 - decay) * theta keeps 0.9^6 = 53% of them)
+    first_init, first_now = (np.asarray(jax.tree.leaves(x)[0]) for x in (_PARAMS, state.params))
+    assert not np.allclose(first_init, first_now)
     assert float(metrics["loss"]) > 0 and float(metrics["grad_norm"]) > 0
 
 
