@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 import diffviz as dv
-from train_step_breakdown import ACTIVATIONS  # the same four activations
+from train_step_breakdown import ACTIVATIONS  # the same activations (GELU in two forms, ReLU, none)
 from train_throughput import sgemm_gflops
 
 N, STEPS, WIDTH, DEPTH, EMB = 10_000, 100, 64, 3, 16
@@ -73,11 +73,11 @@ def main() -> None:
     macs = 2 * EMB * WIDTH + DEPTH * WIDTH * WIDTH + WIDTH * 2
     bound_ms = 2 * macs * N / (peak * 1e9) * 1e3
     print(f"{N} points, width {WIDTH}, depth {DEPTH}, {macs} MACs/point; matmul rate {peak:.0f} GFLOP/s; FLOP-bound {bound_ms:.2f} ms/step")
-    print(f"{'activation':>26} {'embedding+noise':>16} {'no embedding':>13} {'no noise':>9}   (ms per step; x FLOP bound)")
+    print(f"{'activation':>31} {'embedding+noise':>16} {'no embedding':>13} {'no noise':>9}   (ms per step; x FLOP bound)")
     w = weights(jax.random.key(0))
     for name, act in ACTIVATIONS.items():
         cells = [ms_per_step(sampler(w, act, embed=e, noise=z)) for e, z in ((True, True), (False, True), (True, False))]
-        print(f"{name:>26} " + " ".join(f"{c:>6.2f} ({c / bound_ms:.2f}x)" for c in cells))
+        print(f"{name:>31} " + " ".join(f"{c:>6.2f} ({c / bound_ms:.2f}x)" for c in cells))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def main() -> None:
     schedule = dv.linear_schedule(1000)
     sampler = dv.sample_moons
     graphdef, params = dv.init_denoiser(jax.random.key(0), config)
-    opt = optax.adam(optax.warmup_cosine_decay_schedule(0.0, 2e-3, 200, 20_000, 1e-4))
+    opt = optax.adam(optax.warmup_cosine_decay_schedule(0.0, 2e-3, 200, 10_000, 1e-4))
     step = dv.make_train_step(graphdef, schedule, opt, ema_decay=0.999)
     state, _ = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), sampler, batch_size=256, num_steps=args.train_steps, steps_per_call=500, progress=False)
     eps_fn = dv.model_eps_fn(graphdef, state.ema_params)
