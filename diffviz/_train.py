@@ -141,7 +141,8 @@ def make_train_step(
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         n = state.step + 1  # updates done, this one included
-        w = (1.0 - ema_decay) / (1.0 - jnp.float32(ema_decay) ** n.astype(jnp.float32))  # w_1 = 1
+        gamma = jnp.float32(ema_decay)  # the same float32 number above and below: w_1 is exactly 1
+        w = (1.0 - gamma) / (1.0 - gamma ** n.astype(jnp.float32))
         ema = jax.tree.map(lambda e, p: e + w * (p - e), state.ema_params, params)
         metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads)}
         return TrainState(params, opt_state, ema, n), metrics
