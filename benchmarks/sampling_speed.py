@@ -4,6 +4,7 @@ The default denoiser is trained briefly on two moons (the same recipe as the
 time-to-quality benchmark), then sampled. Time is compared with the FLOP-bound time: the
 network's matmul FLOPs (2 x MACs per example per step) at this machine's float32 matmul
 rate (a 2048^3 product in JAX). Quality is sliced-W1 to fresh data, next to the noise floor.
+"DDPM clip x0" is the beta sampler with the x0 estimate clipped to [-4, 4] (``clip_x0``).
 
 This machine's speed drifts by 10-25% from minute to minute, so the matmul rate is measured
 again in every round, just before the samplers run, and each round gives its own ratio;
@@ -65,6 +66,7 @@ def main() -> None:
     cases = [
         ("DDPM beta", 1000, lambda: dv.ddpm_sample(jax.random.key(2), eps_fn, schedule, (N, 2))),
         ("DDPM beta~", 1000, lambda: dv.ddpm_sample(jax.random.key(2), eps_fn, schedule, (N, 2), variance="beta_tilde")),
+        ("DDPM clip x0", 1000, lambda: dv.ddpm_sample(jax.random.key(2), eps_fn, schedule, (N, 2), clip_x0=(-4.0, 4.0))),
         ("DDIM eta=0", 50, lambda: dv.ddim_sample(jax.random.key(2), eps_fn, schedule, (N, 2), num_steps=50)),
         ("DDPM-like DDIM", 50, lambda: dv.ddim_sample(jax.random.key(2), eps_fn, schedule, (N, 2), num_steps=50, eta=1.0)),
     ]

@@ -129,6 +129,38 @@ def test_each_ddpm_step_follows_the_update_equation(ddpm_path):
     np.testing.assert_allclose(x[0], mu, atol=1e-4)  # no noise on the last step
 
 
+def test_clipped_ddpm_is_the_same_sampler_when_the_clip_never_acts(key):
+    """With clip_x0 far outside every estimate, the posterior-mean form equals the eps form."""
+    eps_fn = dv.exact_eps_fn(SCHEDULE, BIMODAL)
+    plain = np.asarray(dv.ddpm_sample(key, eps_fn, SCHEDULE, (2000, 1), variance="beta_tilde"))
+    wide = np.asarray(dv.ddpm_sample(key, eps_fn, SCHEDULE, (2000, 1), variance="beta_tilde", clip_x0=(-1e6, 1e6)))
+    np.testing.assert_allclose(wide, plain, rtol=0, atol=5e-4)  # rounding of the two forms: 7.7e-5 measured
+    assert _mixture_failures(wide[:, 0].astype(np.float64), BIMODAL) == []
+
+
+def test_clipping_x0_stops_runaway_samples(key):
+    """The zero predictor never pulls a point back: unclipped, x_0 = x_T / sqrt(abar_T) (std ~160).
+
+    Clipped, every step's mean is the posterior mean given an x0 estimate inside the range, and
+    the last step's mean is that estimate itself, so the samples lie in the range.
+    """
+    loose = np.asarray(dv.ddpm_sample(key, _zero_eps, SCHEDULE, (N, 1)))
+    assert np.abs(loose).max() > 100
+    clipped = np.asarray(dv.ddpm_sample(key, _zero_eps, SCHEDULE, (N, 1), clip_x0=(-2.0, 3.0)))
+    assert clipped.min() >= -2.0 and clipped.max() <= 3.0
+    # and the clipped sampler still does the step it claims: its mean is the posterior mean
+    # given clip(x0_hat) (float64, written out here), checked on one step of a trajectory
+    path = np.asarray(dv.ddpm_sample(key, _bimodal_eps, SCHEDULE, (N, 1), clip_x0=(-0.5, 0.5), trajectory=True), np.float64)
+    b = np.asarray(SCHEDULE.betas, np.float64)
+    abar = np.cumprod(1.0 - b)
+    t = 400
+    eps = np.asarray(_bimodal_eps(jnp.asarray(path[t], jnp.float32), t), np.float64)
+    x0_hat = np.clip((path[t] - np.sqrt(1 - abar[t]) * eps) / np.sqrt(abar[t]), -0.5, 0.5)
+    mu = (np.sqrt(abar[t - 1]) * b[t] * x0_hat + np.sqrt(1 - b[t]) * (1 - abar[t - 1]) * path[t]) / (1 - abar[t])
+    z = (path[t - 1] - mu) / np.sqrt(b[t])
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05 and stats.kstest(z[:, 0], "norm").pvalue > 1e-3
+
+
 def test_ddpm_with_exact_eps_reproduces_the_2d_eight_gaussians(key):
     mix = dv.eight_gaussians_mixture()
     n = 4000
@@ -317,6 +349,10 @@ BAD = {
     "shape float": (lambda: dv.ddim_sample(K, EPS, S, (4.0, 1), num_steps=2), r"shape must be a tuple of positive ints"),
     "variance": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), variance="sigma"), r"variance must be one of 'beta', 'beta_tilde'; got 'sigma'"),
     "trajectory": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), trajectory="yes"), r"trajectory must be True or False"),
+    "clip_x0 order": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(1.0, -1.0)), r"clip_x0 must be None or a pair \(low, high\) of finite numbers with low < high; got \(1.0, -1.0\)"),
+    "clip_x0 scalar": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=2.0), r"clip_x0 must be None or a pair"),
+    "clip_x0 nan": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(float("nan"), 1.0)), r"clip_x0 must be None or a pair"),
+    "clip_x0 three": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(0, 1, 2)), r"clip_x0 must be None or a pair"),
     "num_steps 0": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=0), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 0"),
     "num_steps > T": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=11), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 11"),
     "num_steps float": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=5.0), r"num_steps must be an integer"),
