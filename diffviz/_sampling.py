@@ -47,6 +47,7 @@ from jax.tree_util import Partial
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._model import apply_denoiser
+from diffviz._posterior import eps_to_x0, posterior_params
 from diffviz._schedules import Schedule
 
 _VARIANCES = ("beta", "beta_tilde")
@@ -287,13 +288,10 @@ def _ddpm_kernel(key, eps_fn, schedule, shape, variance, trajectory, clip_x0):
     def step(x, t):
         beta = schedule.betas[t]
         eps = _predict(eps_fn, x, t)
-        one_minus = schedule.one_minus_alpha_bars[t]
         if clip_x0 is None:
-            mean = (x - beta / jnp.sqrt(one_minus) * eps) / jnp.sqrt(1.0 - beta)
+            mean = (x - beta / jnp.sqrt(schedule.one_minus_alpha_bars[t]) * eps) / jnp.sqrt(1.0 - beta)
         else:  # the posterior mean given the clipped estimate of x_0
-            x0_hat = jnp.clip((x - jnp.sqrt(one_minus) * eps) / jnp.sqrt(schedule.alpha_bars[t]), *clip_x0)
-            one_minus_prev = schedule.one_minus_alpha_bars[t - 1]
-            mean = (jnp.sqrt(schedule.alpha_bars[t - 1]) * beta * x0_hat + jnp.sqrt(1.0 - beta) * one_minus_prev * x) / one_minus
+            mean, _ = posterior_params(schedule, jnp.clip(eps_to_x0(schedule, x, eps, t), *clip_x0), x, t)
         z = jax.random.normal(_step_key(k_steps, t), shape, jnp.float32)
         x_prev = mean + stds[t] * z
         return x_prev, (x_prev if trajectory else None)
