@@ -237,14 +237,7 @@ def _histogram_range(range_, x: jax.Array, y: jax.Array) -> tuple[float, float]:
         if lo == hi:  # all values equal: a unit-wide window around them, as numpy does
             lo, hi = lo - 0.5, hi + 0.5
         return lo, hi
-    message = "range must be None or a pair (lo, hi) of finite numbers with lo < hi"
-    try:
-        lo, hi = (float(b) for b in range_)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{message}; got {range_!r}") from err
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"{message}; got {range_!r}")
-    return lo, hi
+    return v.finite_range("range", range_, optional=True)
 
 
 def histogram_kl(x, y, *, bins: int = 60, range=None, eps: float = 1e-6) -> jax.Array:  # noqa: A002

@@ -50,13 +50,7 @@ def _images(name: str, images) -> np.ndarray:
 
 
 def _value_range(value_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in value_range)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"value_range must be a pair (low, high) of numbers; got {value_range!r}") from err
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"value_range must be finite with low < high; got {value_range!r}")
-    return lo, hi
+    return v.finite_range("value_range", value_range)
 
 
 def _texts(name: str, texts, length: int, what: str) -> list[str] | None:

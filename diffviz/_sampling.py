@@ -242,16 +242,7 @@ def ddpm_sample(
 
 
 def _clip_range(clip_x0) -> tuple[float, float] | None:
-    if clip_x0 is None:
-        return None
-    try:
-        low, high = (float(c) for c in clip_x0)
-        ok = not any(isinstance(c, bool) for c in clip_x0)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"clip_x0 must be None or a pair (low, high) of finite numbers with low < high; got {clip_x0!r}")
-    return low, high
+    return None if clip_x0 is None else v.finite_range("clip_x0", clip_x0, optional=True)
 
 
 def _ddpm_stds(schedule: Schedule, variance: str) -> jax.Array:

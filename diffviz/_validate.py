@@ -14,6 +14,7 @@ JAX's gather, never turned into a NaN.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import jax
@@ -139,3 +140,16 @@ def prng_key(name: str, key) -> jax.Array:
     raise ValueError(
         f"{name} must be a JAX PRNG key (jax.random.key(seed)); got dtype {arr.dtype} and shape {arr.shape}"
     )
+
+
+def finite_range(name: str, value, *, optional: bool = False) -> tuple[float, float]:
+    """A pair ``(low, high)`` of finite real numbers with ``low < high``, as two floats."""
+    message = f"{name} must be {'None or ' if optional else ''}a pair (low, high) of finite numbers with low < high"
+    try:
+        low, high = (float(c) for c in value)
+        is_bool = any(isinstance(c, (bool, np.bool_)) for c in value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{message}; got {value!r}") from err
+    if is_bool or not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{message}; got {value!r}")
+    return low, high

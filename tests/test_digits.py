@@ -187,7 +187,7 @@ def test_digit_grid_titles_row_labels_and_panels():
         ({"images": {}}, "images must hold at least one panel"),
         ({"images": {"a": np.zeros((2, 7, 7))}}, "images\\['a'\\] must have shape"),
         ({"images": np.zeros((4, 64)), "ncols": 0}, "ncols must be an integer >= 1"),
-        ({"images": np.zeros((4, 64)), "value_range": (1.0, 1.0)}, "value_range must be finite with low < high"),
+        ({"images": np.zeros((4, 64)), "value_range": (1.0, 1.0)}, "value_range must be a pair \\(low, high\\) of finite numbers with low < high"),
         ({"images": np.zeros((4, 64)), "value_range": 3}, "value_range must be a pair"),
         ({"images": np.zeros((4, 64)), "titles": ["a"]}, "titles must be a list of 4 strings"),
         ({"images": np.zeros((4, 64)), "ncols": 2, "row_labels": ["a"]}, "row_labels must be a list of 2 strings"),

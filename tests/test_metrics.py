@@ -215,7 +215,7 @@ BAD = {
     "kl 2-D": (lambda: dv.histogram_kl(X, X), r"x must be a 1-D sample"),
     "kl nan": (lambda: dv.histogram_kl(X1, np.array([np.nan])), r"y must be finite"),
     "kl bins": (lambda: dv.histogram_kl(X1, X1, bins=0), r"bins must be an integer >= 1; got 0"),
-    "kl range order": (lambda: dv.histogram_kl(X1, X1, range=(1.0, 0.0)), r"range must be None or a pair \(lo, hi\)"),
+    "kl range order": (lambda: dv.histogram_kl(X1, X1, range=(1.0, 0.0)), r"range must be None or a pair \(low, high\)"),
     "kl range shape": (lambda: dv.histogram_kl(X1, X1, range=(0.0,)), r"range must be None or a pair"),
     "kl range inf": (lambda: dv.histogram_kl(X1, X1, range=(0.0, np.inf)), r"range must be None or a pair"),
     "kl eps": (lambda: dv.histogram_kl(X1, X1, eps=-1e-3), r"eps must be a finite number >= 0"),
