@@ -47,7 +47,7 @@ from jax.tree_util import Partial
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._model import apply_denoiser
-from diffviz._posterior import eps_to_x0, posterior_params
+from diffviz._posterior import eps_to_x0, posterior_params, x0_to_eps
 from diffviz._schedules import Schedule
 
 _VARIANCES = ("beta", "beta_tilde")
@@ -329,7 +329,7 @@ def ddim_timesteps(T: int, num_steps: int) -> jax.Array:
 
 
 def ddim_sample(
-    key, eps_fn, schedule: Schedule, shape, *, num_steps: int, eta=0.0, trajectory: bool = False
+    key, eps_fn, schedule: Schedule, shape, *, num_steps: int, eta=0.0, trajectory: bool = False, clip_x0=None
 ) -> jax.Array:
     r"""DDIM sampling (Song et al. 2021) on a coarse grid of steps, from noise to :math:`t = 0`.
 
@@ -364,6 +364,13 @@ def ddim_sample(
         eta: the noise level :math:`\eta`, a number in [0, 1] (traced: changing it does not
             recompile).
         trajectory: also return the state at every visited time step.
+        clip_x0: ``None`` (the default), or a pair ``(low, high)``: then :math:`\hat x_0` is
+            clipped to ``[low, high]`` and the noise estimate is recomputed from it,
+            :math:`\hat\varepsilon \leftarrow (x_t - \sqrt{\bar\alpha_t}\,\hat x_0)/
+            \sqrt{1-\bar\alpha_t}`, before the step above, so that the pair still adds up to
+            :math:`x_t`. With ``eta = 1`` and every step this is :func:`ddpm_sample` with
+            ``variance="beta_tilde"`` and the same ``clip_x0``; the sample lies in
+            ``[low, high]``.
 
     Returns:
         float32 :math:`x_0` of shape ``shape``; or with ``trajectory=True`` an array of shape
@@ -372,7 +379,7 @@ def ddim_sample(
 
     Raises:
         ValueError: for a bad ``key``, ``eps_fn``, ``schedule``, ``shape``, ``num_steps``,
-            ``eta`` or ``trajectory``, or if ``eps_fn`` returns the wrong shape.
+            ``eta``, ``trajectory`` or ``clip_x0``, or if ``eps_fn`` returns the wrong shape.
     """
     key = v.prng_key("key", key)
     eps_fn = _as_predictor(eps_fn)
@@ -381,11 +388,11 @@ def ddim_sample(
     num_steps = _num_steps(num_steps, schedule.T)
     eta = _eta(eta)
     trajectory = _flag("trajectory", trajectory)
-    return _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory)
+    return _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory, _clip_range(clip_x0))
 
 
-@functools.partial(jax.jit, static_argnames=("shape", "num_steps", "trajectory"))
-def _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory):
+@functools.partial(jax.jit, static_argnames=("shape", "num_steps", "trajectory", "clip_x0"))
+def _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory, clip_x0):
     grid = _timestep_grid(schedule.T, num_steps)  # (S,) static, increasing
     ts = jnp.asarray(grid[::-1].copy())  # (S,): tau_S = T, ..., tau_1
     ss = jnp.asarray(np.concatenate([[0], grid[:-1]])[::-1].astype(np.int32))  # (S,): tau_{S-1}, ..., 0
@@ -394,10 +401,13 @@ def _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory):
 
     def step(x, inputs):
         t, s = inputs
-        abar_t, abar_s = schedule.alpha_bars[t], schedule.alpha_bars[s]
+        abar_s = schedule.alpha_bars[s]
         om_t, om_s = schedule.one_minus_alpha_bars[t], schedule.one_minus_alpha_bars[s]
         eps = _predict(eps_fn, x, t)
-        x0_hat = (x - jnp.sqrt(om_t) * eps) / jnp.sqrt(abar_t)
+        x0_hat = eps_to_x0(schedule, x, eps, t)
+        if clip_x0 is not None:  # clip, then the noise that goes with the clipped estimate
+            x0_hat = jnp.clip(x0_hat, *clip_x0)
+            eps = x0_to_eps(schedule, x, x0_hat, t)
         # 1 - abar_t / abar_s = ((1 - abar_t) - (1 - abar_s)) / abar_s, without cancellation
         var = eta**2 * (om_s / om_t) * ((om_t - om_s) / abar_s)
         dir_coef = jnp.sqrt(jnp.maximum(om_s - var, 0.0))

@@ -277,6 +277,54 @@ def test_ddim_with_eta_1_and_every_step_is_ancestral_sampling(key):
     assert np.median(np.abs(ddim - beta)) > 1e-2
 
 
+def test_clipped_ddim_with_eta_1_and_every_step_is_clipped_ancestral_sampling(key):
+    """The DDIM clip (clip x0_hat, recompute eps from it) is the DDPM clip (posterior mean given
+    the clipped x0_hat): with eta = 1 and every step the two samplers must agree, on a predictor
+    whose estimates the clip cuts at nearly every step (the bimodal means are at -1 and 1)."""
+    eps_fn = dv.exact_eps_fn(SMALL, BIMODAL)
+    shape = (2000, 1)
+    ddim = np.asarray(dv.ddim_sample(key, eps_fn, SMALL, shape, num_steps=STEPS, eta=1.0, clip_x0=(-0.5, 0.5)))
+    tilde = np.asarray(dv.ddpm_sample(key, eps_fn, SMALL, shape, variance="beta_tilde", clip_x0=(-0.5, 0.5)))
+    np.testing.assert_allclose(ddim, tilde, atol=1e-4)
+    unclipped = np.asarray(dv.ddim_sample(key, eps_fn, SMALL, shape, num_steps=STEPS, eta=1.0))
+    assert np.mean(np.abs(unclipped) > 0.5) > 0.5  # the clip acts on most points
+    assert ddim.min() >= -0.5 and ddim.max() <= 0.5
+
+
+def test_clipped_ddim_keeps_a_zero_predictor_in_range_and_replays_in_float64(key):
+    """With eps_hat = 0, eta = 0 and no clip, DDIM returns x_T / sqrt(abar_T) (std ~160); with
+    the clip every step re-noises a clipped estimate, and the sample is that estimate.
+
+    A 10-step path is then replayed by a float64 NumPy loop written from the docstring."""
+    loose = np.asarray(dv.ddim_sample(key, _zero_eps, SCHEDULE, (N, 1), num_steps=10))
+    assert np.abs(loose).max() > 100
+    path = np.asarray(dv.ddim_sample(key, _bimodal_eps, SCHEDULE, (N, 1), num_steps=10, eta=0.5, clip_x0=(-2.0, 0.5), trajectory=True), np.float64)
+    assert path[0].min() >= -2.0 and path[0].max() <= 0.5
+    zero = np.asarray(dv.ddim_sample(key, _zero_eps, SCHEDULE, (N, 1), num_steps=10, clip_x0=(-2.0, 3.0)))
+    assert zero.min() >= -2.0 and zero.max() <= 3.0
+
+    # replay with eta = 0.5: the noise z of each step is read off the path (it is the only
+    # unknown), so check that it is standard normal and that the deterministic part matches
+    abar = np.concatenate([[1.0], np.cumprod(1.0 - np.asarray(SCHEDULE.betas[1:], np.float64))])
+    times = [0] + list(range(100, 1001, 100))
+    for i in (10, 6, 2):
+        t, s = times[i], times[i - 1]
+        x = path[i]
+        eps = np.asarray(_bimodal_eps(jnp.asarray(x, jnp.float32), t), np.float64)
+        x0 = np.clip((x - np.sqrt(1 - abar[t]) * eps) / np.sqrt(abar[t]), -2.0, 0.5)
+        eps = (x - np.sqrt(abar[t]) * x0) / np.sqrt(1 - abar[t])
+        var = 0.25 * (1 - abar[s]) / (1 - abar[t]) * (1 - abar[t] / abar[s])
+        mean = np.sqrt(abar[s]) * x0 + np.sqrt(1 - abar[s] - var) * eps
+        z = (path[i - 1] - mean) / np.sqrt(var)
+        assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05, (t, z.mean(), z.std())
+        assert stats.kstest(z[:, 0], "norm").pvalue > 1e-3, t
+    # the last step (s = 0) has no noise: the sample is the clipped estimate itself
+    x, t = path[1], times[1]
+    eps = np.asarray(_bimodal_eps(jnp.asarray(x, jnp.float32), t), np.float64)
+    x0 = np.clip((x - np.sqrt(1 - abar[t]) * eps) / np.sqrt(abar[t]), -2.0, 0.5)
+    np.testing.assert_allclose(path[0], x0, atol=1e-4)
+
+
 def test_same_key_same_samples_and_different_keys_differ(key):
     eps_fn = dv.exact_eps_fn(SMALL, BIMODAL)
     k1, k2 = jax.random.split(key)
@@ -353,6 +401,7 @@ BAD = {
     "clip_x0 scalar": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=2.0), r"clip_x0 must be None or a pair"),
     "clip_x0 nan": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(float("nan"), 1.0)), r"clip_x0 must be None or a pair"),
     "clip_x0 three": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(0, 1, 2)), r"clip_x0 must be None or a pair"),
+    "ddim clip_x0": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=2, clip_x0=(0.0, 0.0)), r"clip_x0 must be None or a pair \(low, high\) of finite numbers with low < high; got \(0.0, 0.0\)"),
     "num_steps 0": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=0), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 0"),
     "num_steps > T": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=11), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 11"),
     "num_steps float": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=5.0), r"num_steps must be an integer"),
