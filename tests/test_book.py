@@ -136,6 +136,59 @@ def test_toc_check_can_fail():
     assert chapters_in_toc(globbed, present) == ["notebooks/02_a", "notebooks/03_b"]
 
 
+def solution_markers():
+    """book/_ext/solution_markers.py, the book's extension that hides Otter's markers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("solution_markers", ROOT / "book" / "_ext" / "solution_markers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+OTTER_MARKER = re.compile(r"#\s*(?:BEGIN|END)\s+SOLUTION|#\s*SOLUTION\b")
+
+
+def test_solution_markers_are_stripped_from_the_displayed_code():
+    strip = solution_markers().strip_markers
+    code = (
+        "a = 1\n"
+        "t_star = int(2.5)  # SOLUTION\n"
+        "    # BEGIN SOLUTION NO PROMPT\n"
+        "exact = 2 * a  # SOLUTION NO PROMPT\n"
+        "# END SOLUTION\n"
+        "# BEGIN SOLUTION\n"
+        "for t in range(3):\n"
+        "    a += t  # keep this comment\n"
+        "# END SOLUTION\n"
+        'print("# SOLUTION")  # a string is code, not a marker\n'
+        "# SOLUTIONS: a comment that is no marker\n"
+    )
+    assert strip(code) == (
+        "a = 1\n"
+        "t_star = int(2.5)\n"
+        "exact = 2 * a\n"
+        "for t in range(3):\n"
+        "    a += t  # keep this comment\n"
+        'print("# SOLUTION")  # a string is code, not a marker\n'
+        "# SOLUTIONS: a comment that is no marker\n"
+    )
+    # every solution cell of the course: no marker left, every line of code kept, still Python
+    cells = 0
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if "solution" not in cell.get("metadata", {}).get("tags", []):
+                continue
+            cells += 1
+            source = "".join(cell["source"])
+            shown = strip(source)
+            assert not OTTER_MARKER.search(shown), f"{path.stem}: a marker is left in\n{shown}"
+            code_lines = [line for line in source.splitlines() if not re.fullmatch(r"\s*# (BEGIN|END) SOLUTION.*", line)]
+            assert len(shown.splitlines()) == len(code_lines)
+            compile(shown, f"{path.stem} solution", "exec")
+    assert cells >= 20
+
+
 def test_vendored_libraries_are_pinned_npm_packages():
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
@@ -401,6 +454,11 @@ def test_chapter_players_solutions_download_and_launch_work(browser, site_url, s
             summary.click()
             page.wait_for_function("(d) => !d.open", arg=fold.element_handle())
             assert not cell.is_visible()
+            # the solutions show their code without Otter-Grader's markers (book/_ext/solution_markers.py)
+            shown = page.locator("div.cell.tag_solution .cell_input pre").all_text_contents()
+            assert len(shown) == expected_solutions and all(text.strip() for text in shown)
+            left = [text for text in shown if OTTER_MARKER.search(text)]
+            assert left == [], f"{stem}: solution code with Otter markers: {left[:1]}"
 
         # the download button serves this chapter as a notebook
         href = page.locator("a.btn-download-source-button").get_attribute("href")
