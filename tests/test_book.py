@@ -11,7 +11,8 @@ Two kinds of test:
   equations must be typeset (no raw TeX left) and numbered; every image must load. On every
   chapter page, every static scrubber (a matplotlib ``to_jshtml()`` player: one per code cell
   that shows ``HTML(dv.*_html(...))``) must change the frame shown when its slider moves, the
-  exercise solutions must open and close behind "Show the solution", the download button
+  exercise solutions must open and close behind "Show the solution" and show their code
+  without Otter-Grader's markers, the download button
   must serve the chapter as a valid ``.ipynb``, and the launch buttons must open this chapter
   in the repository that book.yml names (whatever owner it has; it is a placeholder until the
   repository is public). On the forward-process chapter a screenshot is saved to
