@@ -78,6 +78,30 @@ def test_stored_without_outputs(path):
     assert "widgets" not in nb.metadata, f"{path.name} has stored widget state"
 
 
+# Control characters (tab and carriage return included) in a cell's text. They come from a
+# script that wrote LaTeX into a notebook through an ordinary Python string: "\bar" becomes a
+# backspace and "ar", "\alpha" a bell and "lpha", "\tilde" a tab and "ilde", "\frac" a form
+# feed and "rac", and the page then shows garbage where the formula was.
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def control_characters(text: str) -> list[str]:
+    return [repr(text[max(m.start() - 20, 0) : m.end() + 20]) for m in CONTROL.finditer(text)]
+
+
+def test_control_character_check_can_fail():
+    assert control_characters("near $t = 0$, $\bar\alpha_t$ and $\tilde\beta_t$")
+    assert control_characters("a $\frac{1}{2}$ and a carriage\rreturn")
+    assert control_characters(r"$\bar\alpha_t$, $\tilde\beta_t$, $\frac{1}{2}$") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_cells_hold_no_control_characters(path):
+    for i, cell in enumerate(read(path).cells):
+        found = control_characters(cell.source)
+        assert found == [], f"cell {i} ({cell.cell_type}) of {path.name} holds control characters: {found[:3]}"
+
+
 def imported_modules(tree: ast.AST) -> list[tuple[str, list[str]]]:
     found = []
     for node in ast.walk(tree):
