@@ -46,6 +46,7 @@ from jax.tree_util import Partial
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture, optimal_eps
+from diffviz._losses import reverse_mean
 from diffviz._model import apply_denoiser
 from diffviz._posterior import eps_to_x0, posterior_params, x0_to_eps
 from diffviz._schedules import Schedule
@@ -277,10 +278,9 @@ def _ddpm_kernel(key, eps_fn, schedule, shape, variance, trajectory, clip_x0):
     ts = jnp.arange(T, 0, -1, dtype=jnp.int32)  # (T,): T, T-1, ..., 1
 
     def step(x, t):
-        beta = schedule.betas[t]
         eps = _predict(eps_fn, x, t)
         if clip_x0 is None:
-            mean = (x - beta / jnp.sqrt(schedule.one_minus_alpha_bars[t]) * eps) / jnp.sqrt(1.0 - beta)
+            mean = reverse_mean(schedule, eps, x, t)
         else:  # the posterior mean given the clipped estimate of x_0
             mean, _ = posterior_params(schedule, jnp.clip(eps_to_x0(schedule, x, eps, t), *clip_x0), x, t)
         z = jax.random.normal(_step_key(k_steps, t), shape, jnp.float32)

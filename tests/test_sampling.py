@@ -401,6 +401,7 @@ BAD = {
     "clip_x0 scalar": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=2.0), r"clip_x0 must be None or a pair"),
     "clip_x0 nan": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(float("nan"), 1.0)), r"clip_x0 must be None or a pair"),
     "clip_x0 three": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(0, 1, 2)), r"clip_x0 must be None or a pair"),
+    "clip_x0 bools": (lambda: dv.ddpm_sample(K, EPS, S, (4, 1), clip_x0=(False, True)), r"clip_x0 must be None or a pair"),
     "ddim clip_x0": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=2, clip_x0=(0.0, 0.0)), r"clip_x0 must be None or a pair \(low, high\) of finite numbers with low < high; got \(0.0, 0.0\)"),
     "num_steps 0": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=0), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 0"),
     "num_steps > T": (lambda: dv.ddim_sample(K, EPS, S, (4, 1), num_steps=11), r"num_steps must be an integer in 1\.\.T = 1\.\.10; got 11"),
