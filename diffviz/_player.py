@@ -6,10 +6,19 @@ and play buttons and every frame embedded as a base64 PNG, so it works in any br
 offline. Each ``*_scrubber_html`` / ``*_animation_html`` function of the plotting modules
 builds one figure, a ``draw(i)`` that moves its artists to frame ``i``, and hands both to
 :func:`jshtml_player`. The size of the HTML is about ``frames x (PNG of one frame) x 4/3``.
+
+Each frame is stored as a 256-colour palette PNG instead of matplotlib's full-colour RGBA
+one. A plot has few distinct colours, so the picture barely changes (anti-aliased edges
+and text are the only places with many shades), and the frames take about 2.5x less room
+(measured on chapter 4's player: 547 kB -> 217 kB for 24 frames). The players spend that on
+resolution: their default dpi is about what the static figures use, so their text is legible.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -46,4 +55,32 @@ def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *
     fig.draw_without_rendering()
     fig.set_layout_engine(None)
     animation = FuncAnimation(fig, draw, frames=num_frames, interval=interval_ms, blit=False, repeat=False)
-    return animation.to_jshtml(default_mode="once")
+    return palette_frames(animation.to_jshtml(default_mode="once"))
+
+
+# A frame of a to_jshtml() player: `frames[i] = "data:image/png;base64,<base64 with \-newlines>"`.
+_FRAME = re.compile(r'(frames\[\d+\] = "data:image/png;base64,)([^"]*)(")')
+
+
+def palette_png(png: bytes) -> bytes:
+    """``png`` as a PNG of at most 256 colours, flattened onto white (no dithering: flat areas stay flat)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        rgba = image.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat.alpha_composite(rgba)
+    palette = flat.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def palette_frames(html: str) -> str:
+    """A ``to_jshtml()`` player's HTML with every embedded frame replaced by :func:`palette_png` of it."""
+
+    def convert(match: re.Match) -> str:
+        png = base64.b64decode(match.group(2).replace("\\", "").replace("\n", ""))
+        return match.group(1) + base64.b64encode(palette_png(png)).decode("ascii") + match.group(3)
+
+    return _FRAME.sub(convert, html)
