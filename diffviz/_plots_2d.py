@@ -249,7 +249,7 @@ def _hdr_levels(density, cell_area: float, masses: Sequence[float]) -> np.ndarra
 
 
 def _mass_contours(ax: Axes, xs: np.ndarray, density: np.ndarray, masses: Sequence[float], *, gid: str, labels: bool,
-                   color: str = _EXACT, width: float = 1.0):  # fmt: skip
+                   color: str = _EXACT, width: float = 1.0, zorder: float = 2.0):  # fmt: skip
     """Contour lines of ``density`` enclosing ``masses``; returns the ContourSet."""
     cell = float(xs[1] - xs[0]) ** 2
     levels = _hdr_levels(density, cell, masses)
@@ -260,7 +260,7 @@ def _mass_contours(ax: Axes, xs: np.ndarray, density: np.ndarray, masses: Sequen
     # Lowest level (largest mass) thin and dashed, highest (smallest mass) thick and solid.
     widths = width * np.linspace(0.8, 1.8, levels.shape[0])
     styles = ["--" if i == 0 and levels.shape[0] > 1 else "-" for i in range(levels.shape[0])]
-    cs = ax.contour(xs, xs, density, levels=levels, colors=color, linewidths=widths, linestyles=styles)
+    cs = ax.contour(xs, xs, density, levels=levels, colors=color, linewidths=widths, linestyles=styles, zorder=zorder)
     cs.set_gid(gid)
     if labels:  # proxy lines for a legend, largest mass first
         for m, w, style in sorted(zip(masses, widths, styles, strict=True), reverse=True):
@@ -402,16 +402,16 @@ def diffusion_2d_animation_html(
     num_frames: int = 30,
     lim: float = _LIM,
     point_size: float = 1.5,
-    panel_size: tuple[float, float] = (2.3, 2.45),
-    dpi: float = 60,
+    panel_size: tuple[float, float] = (2.3, 2.6),
+    dpi: float = 90,
     interval_ms: int = 150,
 ) -> str:
     r"""HTML of a self-contained player of 2-D particles diffusing (works without a kernel).
 
     One panel per trajectory, side by side; every frame moves all panels to the same ``t``.
     The frames are rendered now and embedded as PNG in a ``FuncAnimation(...).to_jshtml()``
-    player. Show it with ``IPython.display.HTML(...)``. Four panels at the defaults (30
-    frames, 60 dpi) make about 1 MB of HTML.
+    player. Show it with ``IPython.display.HTML(...)``. Four panels of 800 particles and 24
+    frames (chapter 4) make about 0.65 MB of HTML.
 
     Args:
         trajectories: ``{label: (S, n, 2)}`` (or one trajectory), all with the same ``S``.
@@ -518,8 +518,11 @@ def plot_snr_thresholds(
                             fontsize=7, color=f"C{i}")  # fmt: skip
     for d in feature_sizes:
         ax.axhline(1.0 / d**2, color=_REFERENCE, lw=0.8, ls=":")
-        ax.text(T_max, 1.0 / d**2 * 1.15, f"details of size {d:g} drown below SNR = 1/{d:g}² = {1 / d**2:.3g}",
-                ha="right", va="bottom", fontsize=7, color="0.3")  # fmt: skip
+    # The thresholds are named on a second scale on the right, outside the curves and markers.
+    sizes = ax.secondary_yaxis("right")
+    sizes.set_yticks([1.0 / d**2 for d in feature_sizes], [f"d = {d:g}" for d in feature_sizes], fontsize=8)
+    sizes.minorticks_off()
+    sizes.set_ylabel("details of size d drown below SNR = 1/d²", fontsize=8)
     ax.set_xlim(0, T_max)
     ax.set_xlabel("time step $t$")
     ax.set_ylabel(r"SNR$(t) = \bar\alpha_t / (1-\bar\alpha_t)$ (log scale)")
@@ -647,8 +650,8 @@ def plot_score_field(
 
 # Plain Unicode (no mathtext): these titles change with every frame or slider move.
 _FIELD_LABELS = {
-    "score": "score ∇log qₜ (points to the data)",
-    "eps": "noise ε* (points away from it)",
+    "score": "score ∇log qₜ (points uphill on qₜ)",
+    "eps": "noise ε* (points downhill on qₜ)",
     "denoiser": "denoiser: x → E[x₀ | xₜ = x]",
 }
 
@@ -712,7 +715,7 @@ def score_field_scrubber_html(
     lim: float = 3.0,
     grid_size: int = 15,
     panel_size: tuple[float, float] = (3.3, 3.5),
-    dpi: float = 56,
+    dpi: float = 90,
     interval_ms: int = 300,
 ) -> str:
     r"""HTML of a self-contained player that scrubs ``t`` through the exact fields of a 2-D mixture.
@@ -724,7 +727,7 @@ def score_field_scrubber_html(
     drawn on every panel. The fields are evaluated now (:func:`~diffviz.mixture_score`,
     :func:`~diffviz.optimal_eps`, :func:`~diffviz.optimal_denoiser`) and the frames embedded
     as PNG in a ``FuncAnimation(...).to_jshtml()`` player; show it with
-    ``IPython.display.HTML(...)``. Each panel adds about 45 kB per frame: two panels, 12 frames
+    ``IPython.display.HTML(...)``. Each panel adds about 50 kB per frame: two panels, 12 frames
     and 2,000 particles make about 1.2 MB of HTML.
 
     Args:
@@ -808,9 +811,9 @@ def plot_samples_on_density(
     axes = fig.subplots(1, 2)
     for ax, x, label, gid, colour in zip(axes, (data, samples), labels, ("data", "samples"),
                                          (_REFERENCE, _PARTICLES_DARK), strict=True):  # fmt: skip
-        if mixture is not None:  # thin, underneath: the points are what is compared
+        if mixture is not None:  # thin, but over the points: under them the dense 50% contour was hidden
             xs, density = _data_density_grid(mixture, lim, 161)
-            _mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid=f"density:{gid}", labels=False, width=0.6)
+            _mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid=f"density:{gid}", labels=False, width=0.6, zorder=4)
         ax.scatter(x[:, 0], x[:, 1], s=3, color=colour, alpha=0.6, lw=0, rasterized=True, gid=gid, zorder=3)
         _square(ax, lim)
         ax.set_title(f"{label} ({x.shape[0]:,} points)", fontsize=10)
@@ -1123,7 +1126,7 @@ def gaussian_conditioning_scrubber_html(
     lim: float = 3.5,
     bins: int = 30,
     figsize: tuple[float, float] = (8.4, 3.5),
-    dpi: float = 60,
+    dpi: float = 90,
     interval_ms: int = 300,
 ) -> str:
     r"""HTML of a self-contained player that scrubs the conditioning value :math:`a` (no kernel needed).
@@ -1135,7 +1138,7 @@ def gaussian_conditioning_scrubber_html(
     rendered now and embedded as PNG in a ``FuncAnimation(...).to_jshtml()`` player; show it
     with ``IPython.display.HTML(...)``. To compare correlations, draw one player per
     covariance, or small multiples of :func:`plot_gaussian_conditioning`. At the defaults,
-    17 frames of 20,000 samples make about 0.9 MB of HTML; fewer samples make it smaller.
+    17 frames of 20,000 samples make about 0.65 MB of HTML; fewer samples make it smaller.
 
     Args:
         samples: ``(n, 2)`` draws from :math:`\mathcal N(\text{mean}, \text{cov})`.
@@ -1202,7 +1205,7 @@ def plot_mixture_1d(
                 gid=f"component:{k}", label="weighted components $w_k\\,\\mathcal{N}(\\mu_k, s_k^2)$" if k == 0 else None)  # fmt: skip
     ax.plot(grid, density, color=_EXACT, lw=2, label="mixture density $p(x)$", gid="density")
     ax.set_xlim(lo, hi)
-    ax.set_ylim(0, 1.25 * density.max())
+    ax.set_ylim(0, 1.5 * density.max())  # headroom: the legend sits above the peaks, not on them
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
     mean = float(np.sum(w * mu))

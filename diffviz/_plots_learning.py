@@ -236,7 +236,7 @@ class _EpsPanel:
             )
             self.density.set_xy(xy)
             rms = float(np.sqrt(np.sum(density * sq) / np.sum(density)))
-            self.title.set_text(f"t = {t}:  RMS error under q(x_t) = {rms:.3f}")
+            self.title.set_text(f"t = {t}:  RMS error under q(xₜ) = {rms:.3f}")
         else:
             rms = float(np.sqrt(np.mean(sq)))
             self.title.set_text(f"t = {t}:  RMS error = {rms:.3f}")
@@ -336,7 +336,7 @@ def eps_scrubber_html(
     *,
     densities=None,
     figsize: tuple[float, float] = (6.0, 3.4),
-    dpi: float = 64,
+    dpi: float = 90,
     interval_ms: int = 250,
 ) -> str:
     r"""HTML of a self-contained player that scrubs ``t`` through learned vs exact noise predictions.
@@ -346,7 +346,7 @@ def eps_scrubber_html(
     dashed, :math:`\varepsilon^*` solid, :math:`q_t` as a grey silhouette, the weighted RMS
     error in the title) on fixed axes. The frames are rendered now and embedded as PNG in a
     ``FuncAnimation(...).to_jshtml()`` player, so it works in the rendered book. Show it with
-    ``IPython.display.HTML(...)``. At the defaults 38 frames make about 1 MB of HTML.
+    ``IPython.display.HTML(...)``. At the defaults 38 frames make about 1.1 MB of HTML.
 
     Args:
         x: the grid ``(G,)`` or ``(G, 1)``.
@@ -493,7 +493,10 @@ def plot_samples_vs_data(
 ) -> Figure:
     r"""2-D samples next to data: one scatter panel for the data, one per set of samples.
 
-    All panels share the same axis limits, so shapes can be compared directly.
+    All panels share the same axis limits, so shapes can be compared directly. The limits hold
+    every data point and the middle 99% of the samples (each coordinate's 0.5-99.5 percentiles),
+    so that a few runaway samples far out do not shrink the picture; a panel's title says how
+    many of its points lie beyond the axes.
 
     Args:
         samples: ``(n, 2)`` generated points, or ``{label: (n, 2)}`` for several samplers.
@@ -509,7 +512,12 @@ def plot_samples_vs_data(
     sets = {k: _points_2d("samples", val) for k, val in _named("samples", samples).items()}
     data = _points_2d("data", data)
     max_points = v.positive_int("max_points", max_points)
-    xlim, ylim = _limits(data, *sets.values())
+    # Every data point in view; samples beyond the data and the bulk of the samples (a runaway
+    # can sit 100 units out) are left outside, and each title says how many.
+    (x_lo, x_hi), (y_lo, y_hi) = _limits(*sets.values())
+    pad = 0.05 * (data.max(axis=0) - data.min(axis=0))
+    xlim = (min(x_lo, data[:, 0].min() - pad[0]), max(x_hi, data[:, 0].max() + pad[0]))
+    ylim = (min(y_lo, data[:, 1].min() - pad[1]), max(y_hi, data[:, 1].max() + pad[1]))
     panels = [("data", data, _DATA, "data")]
     panels += [(f"samples:{k}" if k else "samples", x, _LEARNED, k or "samples") for k, x in sets.items()]
     fig = _figure((panel_size[0] * len(panels), panel_size[1]))
@@ -522,7 +530,10 @@ def plot_samples_vs_data(
         ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
-        ax.set_title(f"{title} ({shown.shape[0]:,} points)", fontsize=9)
+        inside = (shown[:, 0] >= xlim[0]) & (shown[:, 0] <= xlim[1]) & (shown[:, 1] >= ylim[0]) & (shown[:, 1] <= ylim[1])
+        outside = int(np.sum(~inside))
+        beyond = f"\n{outside:,} of them beyond the axes" if outside else ""
+        ax.set_title(f"{title} ({shown.shape[0]:,} points){beyond}", fontsize=9)
     return fig
 
 
@@ -584,11 +595,12 @@ def plot_reverse_paths(
     sets = [traj[0], traj[-1]]
     if data is not None:
         data = _points_2d("data", data)
-        ax.scatter(data[:, 0], data[:, 1], s=2, color=_DATA, alpha=0.35, lw=0, label="data", gid="data")
+        ax.scatter(data[:, 0], data[:, 1], s=7, color="0.55", alpha=0.45, lw=0, label="data", gid="data")
         sets.append(data)
     final = traj[0, shown : shown + num_background]
     if final.shape[0]:
-        ax.scatter(final[:, 0], final[:, 1], s=4, color=_SAMPLES, lw=0, label="other samples $x_0$", gid="samples")
+        ax.scatter(final[:, 0], final[:, 1], s=3, color=_SAMPLES, alpha=0.7, lw=0, label="other samples $x_0$",
+                   gid="samples")  # fmt: skip
     for i in range(shown):
         color = f"C{i % 10}"
         ax.plot(traj[:, i, 0], traj[:, i, 1], lw=0.9, color=color, alpha=0.85, gid=f"path-{i}")
@@ -602,7 +614,7 @@ def plot_reverse_paths(
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    fig.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=2)
+    fig.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=2, markerscale=2)
     ax.set_title(f"{shown} reverse paths from $t = {times[-1]}$ to $t = 0$", fontsize=10)
     return fig
 
@@ -615,7 +627,7 @@ def reverse_animation_html(
     data=None,
     max_points: int = 1500,
     figsize: tuple[float, float] = (3.6, 3.6),
-    dpi: float = 72,
+    dpi: float = 90,
     interval_ms: int = 150,
 ) -> str:
     r"""HTML of a self-contained player showing 2-D samples travel from noise to data.
@@ -625,8 +637,8 @@ def reverse_animation_html(
     ``FuncAnimation(...).to_jshtml()`` player with its own slider and buttons: it works in a
     rendered book without a kernel. Show it with ``IPython.display.HTML(...)``. Axis limits
     are fixed for the whole animation (those of the samples and the data, so the starting
-    noise may spill over the edge). At the defaults (30 frames of 3.6 x 3.6 inches at 72 dpi)
-    the HTML is well under 1 MB.
+    noise may spill over the edge). Chapter 7's 27 frames of 3.6 x 3.6 inches at the default
+    90 dpi make about 0.4 MB of HTML.
 
     Args:
         trajectory: ``(steps+1, n, 2)``, row ``i`` at time ``ts[i]`` (row 0 the sample).
@@ -821,9 +833,9 @@ def plot_bound_terms(
             raise ValueError("terms must be >= 0 (expected KL divergences)")
         suffix = f":{name}" if name else ""
         style = {"color": f"C{i % 10}", "ls": ("-", "--", ":", "-.")[i % 4], "label": name or None}
-        ax_terms.plot(t, vals, lw=1.2, gid=f"terms{suffix}", **style)
+        ax_terms.plot(t, vals, lw=2.0 if style["ls"] == ":" else 1.2, gid=f"terms{suffix}", **style)  # dots need weight
         share = np.cumsum(vals) / max(float(np.sum(vals)), 1e-300)
-        ax_share.plot(t, share, lw=1.6, gid=f"cumulative{suffix}", **style)
+        ax_share.plot(t, share, lw=2.2 if style["ls"] == ":" else 1.6, gid=f"cumulative{suffix}", **style)
     ax_terms.set_xscale("log")
     ax_terms.set_yscale("log")
     ax_terms.set_xlabel(r"time step $t$ (log scale)")
@@ -894,6 +906,7 @@ def plot_bound_vs_T(
     ax_total.set_ylabel("bound on $-\\log p(x_0)$ [nats]")
     ax_total.set_title(r"Total bound $L_T + \Sigma_t\, L_{t-1} + L_0$", fontsize=9)
     ax_prior.set_yscale("log")
+    ax_prior.set_ylim(floor / 30, None)  # a strip under the floor for the note, where no curve runs
     ax_prior.text(0.98, 0.02, f"values below {floor:g} are drawn at {floor:g}", transform=ax_prior.transAxes,
                   ha="right", va="bottom", fontsize=7, color="0.4")  # fmt: skip
     ax_prior.set_ylabel(r"$L_T$ [nats] (log scale)")

@@ -175,7 +175,7 @@ def test_eps_scrubber_draws_one_frame_per_t_from_the_given_arrays(rng, captured_
         np.testing.assert_allclose(ys, learned[k])
         np.testing.assert_allclose(line(fig, f"exact:{t}")[1], exact[k])
         rms = np.sqrt(np.sum(densities[k] * (learned[k] - exact[k]) ** 2) / np.sum(densities[k]))
-        assert fig.axes[0].get_title() == f"t = {t}:  RMS error under q(x_t) = {rms:.3f}"
+        assert fig.axes[0].get_title() == f"t = {t}:  RMS error under q(xₜ) = {rms:.3f}"
 
 
 def test_eps_scrubber_html_has_one_distinct_frame_per_t(rng):
@@ -232,6 +232,21 @@ def test_samples_vs_data_scatter_the_given_points(rng):
     np.testing.assert_allclose(offsets(single, "samples"), samples["DDPM"])
     with pytest.raises(ValueError, match=r"\(n, 2\)"):
         dv.plot_samples_vs_data(data[:, :1], data)
+
+
+def test_samples_vs_data_keep_every_data_point_in_view_and_count_the_runaways(rng):
+    data = rng.uniform(-2.0, 2.0, (500, 2))
+    data[0] = (-2.5, 2.5)  # one data point on the edge of the cloud: it must stay in view
+    good = rng.uniform(-1.5, 1.5, (1000, 2))
+    runaway = good.copy()
+    runaway[:3] = ((80.0, 0.0), (0.0, -120.0), (50.0, 50.0))  # three samples far out
+    fig = dv.plot_samples_vs_data({"good": good, "runaway": runaway}, data)
+    (x_lo, x_hi), (y_lo, y_hi) = fig.axes[0].get_xlim(), fig.axes[0].get_ylim()
+    assert x_lo < -2.5 and y_hi > 2.5 and x_hi < 5 and y_lo > -5  # every data point, no runaway
+    assert all(ax.get_xlim() == (x_lo, x_hi) and ax.get_ylim() == (y_lo, y_hi) for ax in fig.axes)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "data (500 points)" and titles[1] == "good (1,000 points)"
+    assert titles[2] == "runaway (1,000 points)\n3 of them beyond the axes"
 
 
 def test_reverse_paths_1d_run_from_T_on_the_left_to_0(rng):
