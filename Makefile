@@ -119,7 +119,10 @@ classroom: $(VENV)/.installed-classroom
 	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
 	$(VPY) scripts/classroom.py generate --out $(CLASSROOM_OUT) $(CLASSROOM_ARGS)
 
-# Jupyter Book 1.x (Jupyter Book 2 cannot build offline). BOOK_EXECUTE=force writes a copy
+# Jupyter Book 1.x (Jupyter Book 2 cannot build offline). The execution cache is keyed on a
+# notebook's own code only, so a change to the package would leave every cached chapter
+# showing numbers from the old code: in cache mode the cache is dropped whenever a file in
+# diffviz/ is newer than it. BOOK_EXECUTE=force writes a copy
 # of book.yml with execute_notebooks: force and rebuilds every page (--all); the copy lives
 # in _build/, and Jupyter Book resolves local_extensions against the config file's folder,
 # so their paths are made absolute.
@@ -127,7 +130,12 @@ book: $(VENV)/.installed-book book/_vendor/vendor/VERSIONS.json
 	@mkdir -p _build "$(JAX_CACHE_DIR)"
 	@set -euo pipefail; \
 	case "$(BOOK_EXECUTE)" in \
-	  cache) config=book.yml; all= ;; \
+	  cache) config=book.yml; all=; \
+	    if [ -f _build/.jupyter_cache/global.db ] && \
+	       [ -n "$$(find diffviz -name '*.py' -newer _build/.jupyter_cache/global.db -print -quit)" ]; then \
+	      echo "book: diffviz/ changed since the last build; executing every chapter again (cached outputs would show the old code's numbers)"; \
+	      rm -rf _build/.jupyter_cache; all=--all; \
+	    fi ;; \
 	  force) config=_build/book.force.yml; all=--all; \
 	    $(VPY) -c 'import os, sys, yaml; c = yaml.safe_load(open("book.yml")); c["execute"]["execute_notebooks"] = "force"; ext = c["sphinx"].get("local_extensions") or {}; c["sphinx"]["local_extensions"] = {k: os.path.abspath(v) for k, v in ext.items()}; yaml.safe_dump(c, sys.stdout, sort_keys=False)' > "$$config" ;; \
 	  *) echo "BOOK_EXECUTE must be cache or force, not '$(BOOK_EXECUTE)'" >&2; exit 2 ;; \
