@@ -97,3 +97,74 @@ def test_a_two_colour_palette_would_fail_the_picture_check(players):
     _, b = _rgb(base64.b64encode(out.getvalue()).decode("ascii"))
     diff = np.abs(a - b)
     assert diff.mean() >= 1.5 or np.mean(diff.max(axis=2) > 24) >= 0.01
+
+
+# --- every player fits its frames: nothing drawn beyond the edge of the picture ---------------
+
+
+@pytest.fixture
+def spied_players(monkeypatch):
+    """Each module's player replaced by a spy that keeps ``(fig, draw, num_frames)``."""
+    from diffviz import _plots, _plots_2d, _plots_learning
+
+    calls = []
+    for module in (_plots, _plots_2d, _plots_learning):
+        monkeypatch.setattr(module, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
+    return calls
+
+
+def _overhang(fig, draw, n) -> list[str]:
+    """Frames whose drawn content (the tight bbox: texts, tick labels, legends) leaves the figure.
+
+    The layout is frozen after the last frame, as :func:`diffviz._player.jshtml_player` does.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    draw(n - 1)
+    fig.draw_without_rendering()
+    fig.set_layout_engine(None)
+    width, height = fig.get_size_inches()
+    slack = 1.0 / fig.dpi  # one pixel
+    bad = []
+    for i in sorted({0, n // 2, n - 1}):
+        draw(i)
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        if box.x0 < -slack or box.y0 < -slack or box.x1 > width + slack or box.y1 > height + slack:
+            bad.append(f"frame {i}: content spans x {box.x0:.2f}..{box.x1:.2f}, y {box.y0:.2f}..{box.y1:.2f} in a {width:.2f} x {height:.2f} inch figure")
+    return bad
+
+
+def test_every_player_keeps_its_texts_inside_the_frame(spied_players):
+    """The course's seven players, with the labels and sizes the chapters use."""
+    import jax
+    import jax.numpy as jnp
+
+    import diffviz as dv
+
+    rng = np.random.default_rng(0)
+    key = jax.random.key(0)
+    bimodal = dv.mixture_1d("bimodal")
+    short = dv.constant_schedule(0.03, 100)
+    path_1d = dv.run_forward_chain(key, short, dv.sample_mixture(key, bimodal, 2000), trajectory=True)
+    dv.snapshot_scrubber_html(path_1d, bimodal, short, num_frames=6)  # chapter 2
+    schedule_fns = {  # chapter 3's names
+        "linear 1e-4 → 0.02": dv.linear_schedule,
+        "cosine (s = 0.008)": dv.cosine_schedule,
+        "constant β = 0.02": lambda T: dv.constant_schedule(0.02, T),
+    }
+    dv.schedule_scrubber_html(schedule_fns, [10, 100, 1000], x0=1.0)
+    linear = dv.linear_schedule(1000)
+    paths = {name: rng.standard_normal((1001, 300, 2)) for name in ("swiss roll", "two moons", "eight gaussians", "checkerboard")}
+    dv.diffusion_2d_animation_html(paths, schedule=linear, ts=[0, 42, 1000])  # chapter 4
+    eight = dv.eight_gaussians_mixture()
+    dv.score_field_scrubber_html(eight, linear, [1000, 100, 1], fields=("score", "denoiser"), trajectory=paths["two moons"])  # chapter 5
+    dv.gaussian_conditioning_scrubber_html(rng.standard_normal((2000, 2)), jnp.zeros(2), jnp.array([[1.0, 0.8], [0.8, 1.0]]), [-2.0, 0.0, 2.0])  # chapter 1
+    xs = np.linspace(-3, 3, 241)[:, None]
+    curves = rng.standard_normal((3, 241))
+    dv.eps_scrubber_html(xs, curves, curves + 0.1, [1, 10, 1000], densities=np.abs(curves))  # chapter 6
+    dv.reverse_animation_html(rng.standard_normal((31, 500, 2)), ts=np.arange(31), num_frames=5, data=rng.standard_normal((500, 2)))  # chapter 7
+    assert len(spied_players) == 7
+    names = ["chapter 2", "chapter 3", "chapter 4", "chapter 5", "chapter 1", "chapter 6", "chapter 7"]  # call order
+    problems = {name: _overhang(*call) for name, call in zip(names, spied_players, strict=True)}
+    assert not any(problems.values()), {name: found for name, found in problems.items() if found}
