@@ -1253,19 +1253,25 @@ def plot_posterior_check(
     variance = _positive("variance", variance)
     fig = _figure(figsize)
     ax = fig.add_subplot()
+    shown = [post]  # the x range is where some curve is above 1/1000 of its peak: the grid may be far wider
     if prior is not None:
-        ax.plot(x, np.asarray(prior, np.float64), color=_REFERENCE, lw=1.3, ls="--", gid="prior",
+        shown.append(np.asarray(prior, np.float64))
+        ax.plot(x, shown[-1], color=_REFERENCE, lw=1.3, ls="--", gid="prior",
                 label=r"$q(x_{t-1} \mid x_0)$: what $x_0$ says")  # fmt: skip
     if likelihood is not None:
         lik = np.asarray(likelihood, np.float64)
         lik = lik / np.trapezoid(lik, x)
+        shown.append(lik)
         ax.plot(x, lik, color=_PARTICLES_DARK, lw=1.3, ls=":", gid="likelihood",
                 label=r"$q(x_t \mid x_{t-1})$ as a function of $x_{t-1}$: what $x_t$ says")  # fmt: skip
     ax.fill_between(x, post, color=_PARTICLES, alpha=0.8, lw=0, gid="bayes",
                     label="grid Bayes: prior × likelihood, normalised")  # fmt: skip
     ax.plot(x, _normal_pdf(x, float(mean), variance), color=_EXACT, lw=1.8, gid="formula",
             label=rf"formula $\mathcal{{N}}(\tilde\mu_t, \tilde\beta_t)$: mean {float(mean):.4f}, var {variance:.4f}")  # fmt: skip
-    ax.set_xlim(x[0], x[-1])
+    visible = np.any([curve > 1e-3 * np.max(curve) for curve in shown], axis=0)
+    lo, hi = (x[visible][[0, -1]] if visible.any() else x[[0, -1]])
+    pad = 0.05 * (hi - lo)
+    ax.set_xlim(max(x[0], lo - pad), min(x[-1], hi + pad))
     ax.set_ylim(0, None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")

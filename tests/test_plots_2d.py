@@ -403,6 +403,12 @@ def test_posterior_check_and_conditional_mean_draw_their_inputs():
     np.testing.assert_allclose(formula, bayes, rtol=1e-10)
     _, lik = artist(fig, "likelihood").get_data()
     assert np.trapezoid(lik, grid) == pytest.approx(1.0)
+    assert fig.axes[0].get_xlim() == (-3.0, 3.0)  # the prior N(0, 1) is above 1/1000 of its peak to +-3.7
+    wide = np.linspace(-20, 20, 4001)  # a grid far wider than the curves: the axis follows the curves
+    fig = dv.plot_posterior_check(wide, stats.norm(0.2, 0.5).pdf(wide), 0.2, 0.25)
+    lo, hi = fig.axes[0].get_xlim()
+    reach = 0.5 * np.sqrt(2 * np.log(1000))  # where N(0.2, 0.5^2) falls to 1/1000 of its peak: 1.86
+    assert lo == pytest.approx(0.2 - reach - 0.1 * reach, abs=0.02) and hi == pytest.approx(0.2 + reach + 0.1 * reach, abs=0.02)
 
     rng = np.random.default_rng(2)
     x = rng.normal(size=3000)
