@@ -51,11 +51,16 @@ def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *
     """
     from matplotlib.animation import FuncAnimation
 
+    freeze_layout(fig, draw, num_frames)
+    animation = FuncAnimation(fig, draw, frames=num_frames, interval=interval_ms, blit=False, repeat=False)
+    return palette_frames(animation.to_jshtml(default_mode="once"))
+
+
+def freeze_layout(fig: Figure, draw: Callable[[int], object], num_frames: int) -> None:
+    """Lay ``fig`` out once, with the texts of the last frame in place, and keep that layout."""
     draw(num_frames - 1)
     fig.draw_without_rendering()
     fig.set_layout_engine(None)
-    animation = FuncAnimation(fig, draw, frames=num_frames, interval=interval_ms, blit=False, repeat=False)
-    return palette_frames(animation.to_jshtml(default_mode="once"))
 
 
 # A frame of a to_jshtml() player: `frames[i] = "data:image/png;base64,<base64 with \-newlines>"`.

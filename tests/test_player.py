@@ -52,9 +52,7 @@ def _rgb(b64: str) -> np.ndarray:
 def players():
     """(matplotlib's own player HTML, the package's player HTML) of the same 5 frames."""
     fig, draw = _figure_and_draw()
-    draw(4)
-    fig.draw_without_rendering()
-    fig.set_layout_engine(None)
+    _player.freeze_layout(fig, draw, 5)
     reference = FuncAnimation(fig, draw, frames=5, interval=100, blit=False, repeat=False).to_jshtml(default_mode="once")
     ours = _player.jshtml_player(*_figure_and_draw(), 5, interval_ms=100)
     return reference, ours
@@ -114,16 +112,12 @@ def spied_players(monkeypatch):
 
 
 def _overhang(fig, draw, n) -> list[str]:
-    """Frames whose drawn content (the tight bbox: texts, tick labels, legends) leaves the figure.
-
-    The layout is frozen after the last frame, as :func:`diffviz._player.jshtml_player` does.
-    """
+    """Frames whose drawn content (the tight bbox: texts, tick labels, legends) leaves the figure,
+    laid out as the player lays it out."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    draw(n - 1)
-    fig.draw_without_rendering()
-    fig.set_layout_engine(None)
+    _player.freeze_layout(fig, draw, n)
     width, height = fig.get_size_inches()
     slack = 1.0 / fig.dpi  # one pixel
     bad = []

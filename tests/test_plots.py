@@ -7,13 +7,17 @@ the package's own helpers.
 
 from __future__ import annotations
 
-import re
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from figtools import artists, assert_labelled, frames_in, line  # tests/figtools.py
+from figtools import (  # tests/figtools.py
+    artists,
+    assert_labelled,
+    frame_pngs,
+    frames_in,
+    line,
+)
 from scipy import stats
 
 import diffviz as dv
@@ -243,11 +247,6 @@ def test_plot_schedule_grid_one_panel_per_T():
 
 
 # --- the schedule explorer's kernel-free counterpart: a player over T ----------------------------
-
-
-def frame_pngs(html: str) -> list[str]:
-    """The base64 PNG of every frame of a to_jshtml() player, in order."""
-    return re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
 
 
 @pytest.fixture
