@@ -376,20 +376,20 @@ def plot_density_contours(
                        gid=f"particles:{t}")  # fmt: skip
         xs, density = density_grid(mixture, schedule, t, lim=lim, grid_size=grid_size)
         _mass_contours(ax, xs, density, masses, gid=f"density:{t}", labels=ax is axes[0])
+        title = _step_title(t, _alpha_bar(schedule, t))
         if traj is not None:
-            # Share of particles inside each contour: look up q_t at each particle exactly.
+            # Share of particles inside each contour: look up q_t at each particle exactly. It
+            # goes under the title: a box in the panel would cover the widest contour.
             at_particles = _mixture_density_np(mixture, schedule, t, traj[t].astype(np.float64))
             levels = _hdr_levels(density, float(xs[1] - xs[0]) ** 2, masses)
             inside = [float(np.mean(at_particles >= lv)) for lv in levels]
-            text = "particles inside: " + ", ".join(f"{s:.0%}" for s in inside)
-            ax.text(0.02, 0.02, text, transform=ax.transAxes, fontsize=6, va="bottom", family="monospace",
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8})  # fmt: skip
+            title += "\nparticles inside: " + ", ".join(f"{s:.0%}" for s in inside)
         _square(ax, lim, small=True)
-        ax.set_title(_step_title(t, _alpha_bar(schedule, t)), fontsize=9)
+        ax.set_title(title, fontsize=9)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
     what = "Exact density $q_t$ of the diffused mixture: contours enclosing a given probability mass"
-    fig.suptitle(what + (",\nover simulated particles (box: share of particles inside each contour)" if traj is not None else ""),
+    fig.suptitle(what + (",\nover simulated particles (under each title: the share of particles inside each contour)" if traj is not None else ""),
                  fontsize=9.5)  # fmt: skip
     return fig
 
