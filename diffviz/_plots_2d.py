@@ -122,17 +122,15 @@ def _step_title(t: int, abar: float | None) -> str:
     return f"t = {t}" if abar is None else f"t = {t},  ᾱₜ = {_fmt(abar)}"
 
 
-def _square(ax: Axes, lim: float, *, small: bool = False) -> None:
-    """Square panel on [-lim, lim]^2 with equal aspect and labelled axes."""
+def _square(ax: Axes, lim: float, *, small: bool = False, centre: tuple[float, float] = (0.0, 0.0)) -> None:
+    """Square panel on ``centre`` +- ``lim`` with equal aspect and labelled axes."""
     size = 7.5 if small else 9
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$", fontsize=size, labelpad=1)
     ax.set_ylabel("$x_2$", fontsize=size, labelpad=1)
-    ticks = [-k for k in range(int(lim // 2) * 2, 0, -2)] + list(range(0, int(lim) + 1, 2))
-    ax.set_xticks(ticks)
-    ax.set_yticks(ticks)  # fixed ticks: no tick search, and the same on every panel
+    for c, set_lim, set_ticks in ((centre[0], ax.set_xlim, ax.set_xticks), (centre[1], ax.set_ylim, ax.set_yticks)):
+        set_lim(c - lim, c + lim)
+        set_ticks(range(math.ceil((c - lim) / 2) * 2, math.floor((c + lim) / 2) * 2 + 1, 2))  # even integers: fixed ticks, no tick search
     ax.tick_params(labelsize=size - 1.5, length=2, pad=1)
 
 
@@ -1068,12 +1066,13 @@ class _ConditioningPanel:
 
         ax_scatter.scatter(x[:, 0], x[:, 1], s=1.5, color=_PARTICLES, lw=0, alpha=0.6, rasterized=True, gid="samples")
         self.slice = ax_scatter.scatter(x[:0, 0], x[:0, 1], s=3, color=_PARTICLES_DARK, lw=0, gid="slice", label=" ")
-        line_x = np.array([-lim, lim])
+        centre = (round(float(mu[0])), round(float(mu[1])))  # whole units, so the ticks stay at even numbers
+        line_x = np.array([centre[0] - lim, centre[0] + lim])
         gain = sigma[1, 0] / sigma[0, 0]
         ax_scatter.plot(line_x, mu[1] + gain * (line_x - mu[0]), color=_EXACT, lw=1.5,
                         label=r"conditional mean $\mu_{2|1}(x_1)$")  # fmt: skip
         self.cut = ax_scatter.axvline(0.0, color="0.2", lw=0.7, ls=":")
-        _square(ax_scatter, lim)
+        _square(ax_scatter, lim, centre=centre)
         self.scatter_legend = ax_scatter.legend(fontsize=7, loc="upper left", frameon=True, framealpha=0.85)
         rho = sigma[1, 0] / math.sqrt(sigma[0, 0] * sigma[1, 1])
         ax_scatter.set_title(f"samples of (x₁, x₂), correlation ρ = {rho:.2f}", fontsize=9)

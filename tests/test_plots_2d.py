@@ -322,6 +322,8 @@ def test_gaussian_conditioning_matches_the_conditional_formula():
     np.testing.assert_array_equal(artist(fig, "slice").get_offsets(), x[in_slice])
     # the slice really follows the formula (sampling noise of ~1,000 points)
     assert abs(x[in_slice, 1].mean() - c_mean) < 0.05 and abs(x[in_slice, 1].var() / c_var - 1) < 0.12
+    # the scatter panel is centred on the mean, rounded to whole units: (0, -1) +- 3.5
+    assert fig.axes[0].get_xlim() == (-3.5, 3.5) and fig.axes[0].get_ylim() == (-4.5, 2.5)
 
 
 def test_gaussian_conditioning_scrubber_moves_the_slice_and_the_formula(captured_player):
