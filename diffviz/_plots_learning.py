@@ -474,11 +474,16 @@ def plot_sample_histograms(
     return fig
 
 
-def _limits(*arrays: np.ndarray, margin: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Shared x and y limits holding the 0.5%..99.5% range of all the given 2-D point sets."""
+def _limits(
+    *arrays: np.ndarray, whole: np.ndarray | None = None, margin: float = 0.05
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Shared x and y limits holding the 0.5%..99.5% range of the given 2-D point sets (a few
+    runaway samples far out do not shrink the picture) and every point of ``whole`` (the data)."""
     stacked = np.concatenate(arrays, axis=0)
     lo = np.percentile(stacked, 0.5, axis=0)
     hi = np.percentile(stacked, 99.5, axis=0)
+    if whole is not None:
+        lo, hi = np.minimum(lo, whole.min(axis=0)), np.maximum(hi, whole.max(axis=0))
     pad = margin * (hi - lo) + 1e-9
     return (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
 
@@ -512,12 +517,7 @@ def plot_samples_vs_data(
     sets = {k: _points_2d("samples", val) for k, val in _named("samples", samples).items()}
     data = _points_2d("data", data)
     max_points = v.positive_int("max_points", max_points)
-    # Every data point in view; samples beyond the data and the bulk of the samples (a runaway
-    # can sit 100 units out) are left outside, and each title says how many.
-    (x_lo, x_hi), (y_lo, y_hi) = _limits(*sets.values())
-    pad = 0.05 * (data.max(axis=0) - data.min(axis=0))
-    xlim = (min(x_lo, data[:, 0].min() - pad[0]), max(x_hi, data[:, 0].max() + pad[0]))
-    ylim = (min(y_lo, data[:, 1].min() - pad[1]), max(y_hi, data[:, 1].max() + pad[1]))
+    xlim, ylim = _limits(*sets.values(), whole=data)
     panels = [("data", data, _DATA, "data")]
     panels += [(f"samples:{k}" if k else "samples", x, _LEARNED, k or "samples") for k, x in sets.items()]
     fig = _figure((panel_size[0] * len(panels), panel_size[1]))
@@ -596,7 +596,6 @@ def plot_reverse_paths(
     if data is not None:
         data = _points_2d("data", data)
         ax.scatter(data[:, 0], data[:, 1], s=7, color="0.55", alpha=0.45, lw=0, label="data", gid="data")
-        sets.append(data)
     final = traj[0, shown : shown + num_background]
     if final.shape[0]:
         ax.scatter(final[:, 0], final[:, 1], s=3, color=_SAMPLES, alpha=0.7, lw=0, label="other samples $x_0$",
@@ -608,7 +607,7 @@ def plot_reverse_paths(
         ax.plot(traj[0, i, 0], traj[0, i, 1], "o", color=color, ms=4)
     ax.plot([], [], "o", mfc="none", mec="k", ms=6, label=f"start $x_{{{times[-1]}}}$ (noise)")
     ax.plot([], [], "o", color="k", ms=4, label="end $x_0$ (sample)")
-    xlim, ylim = _limits(*sets)
+    xlim, ylim = _limits(*sets, whole=data)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal", adjustable="box")
@@ -663,12 +662,10 @@ def reverse_animation_html(
     points = traj[:, :max_points]
     fig = _figure(figsize, dpi=dpi)
     ax = fig.add_subplot()
-    limit_sets = [points[0]]
     if data is not None:
         data = _points_2d("data", data)
         ax.scatter(data[:, 0], data[:, 1], s=2, color=_DATA, alpha=0.3, lw=0, label="data")
-        limit_sets.append(data)
-    xlim, ylim = _limits(*limit_sets, margin=0.15)
+    xlim, ylim = _limits(points[0], whole=data, margin=0.15)
     scatter = ax.scatter(points[rows[0], :, 0], points[rows[0], :, 1], s=3, color=_LEARNED, lw=0, label="samples")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)

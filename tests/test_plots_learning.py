@@ -249,6 +249,24 @@ def test_samples_vs_data_keep_every_data_point_in_view_and_count_the_runaways(rn
     assert titles[2] == "runaway (1,000 points)\n3 of them beyond the axes"
 
 
+def test_every_2d_sample_picture_keeps_the_data_whole_and_leaves_runaways_out(rng, captured_player):
+    """The scatter, the paths and the animation: all data in view, a runaway 60 units out is not."""
+    data = rng.uniform(-2.0, 2.0, (300, 2))
+    data[0] = (3.0, -3.0)  # one data point at the edge: 1 in 300, beyond the 99.5th percentile
+    traj = 0.5 * rng.standard_normal((11, 300, 2))
+    traj[:, 5] = (60.0, 0.0)  # a runaway, at every step
+    figs = [
+        dv.plot_samples_vs_data(traj[0], data),
+        dv.plot_reverse_paths(traj, num_paths=2, data=data),
+    ]
+    dv.reverse_animation_html(traj, num_frames=3, data=data)
+    figs.append(captured_player[0][0])
+    for fig in figs:
+        (x_lo, x_hi), (y_lo, y_hi) = fig.axes[0].get_xlim(), fig.axes[0].get_ylim()
+        assert x_hi > 3.0 and y_lo < -3.0, "the edge data point is outside the axes"
+        assert x_hi < 10.0, "the runaway sample stretched the axes"
+
+
 def test_reverse_paths_1d_run_from_T_on_the_left_to_0(rng):
     traj = rng.standard_normal((21, 50, 1)).cumsum(axis=0)
     fig = dv.plot_reverse_paths(traj, num_paths=3, num_background=10)
