@@ -141,6 +141,14 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}" if x >= 0.01 or x == 0 else f"{x:.2e}"
 
 
+def _floor_note(ax, floor: float) -> None:
+    """On a log y axis whose values are clipped at ``floor``: a strip below the floor, where no
+    curve runs, saying so (a curve drawn along the floor would otherwise read as a real value)."""
+    ax.set_ylim(bottom=floor / 30)
+    ax.text(0.98, 0.02, f"values below {floor:g} are drawn at {floor:g}", transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=7, color="0.4", gid="floor-note")  # fmt: skip
+
+
 def _fmt_kl(kl: float, floor: float = 1e-8) -> str:
     return f"< {floor:g}" if kl < floor else f"= {kl:.2g}"
 
@@ -685,9 +693,7 @@ def plot_prior_kl(
             (T, max(kl, floor)), xytext=(12, -4), textcoords="offset points", fontsize=8,
         )  # fmt: skip
     ax.axhline(floor, color="0.7", lw=0.8, ls=":")
-    note = f"below {floor:g}: drawn at {floor:g}"
-    ax.text(T_values.max(), floor * 1.6, note, ha="right", va="bottom", fontsize=7, color="0.4")
-    ax.set_ylim(floor / 3, None)
+    _floor_note(ax, floor)
     ax.set_xlabel(r"number of steps $T$ (log scale)")
     ax.set_ylabel(r"KL$(q(x_T \mid x_0)\,\|\,\mathcal{N}(0,1))$ [nats]")
     shown = float(x0[0]) if x0.shape[0] == 1 else f"a {x0.shape[0]}-dim point"
@@ -808,7 +814,7 @@ def schedule_scrubber_html(
     kl_at = {(name, T): kl for name in names for T, kl in zip(Ts, _kl_versus_T(schedule_fns[name], Ts, x0), strict=True)}
     curve_T = np.unique(np.concatenate([np.round(np.geomspace(min(Ts), max(Ts), num_T)), Ts]).astype(int))
     snr_all = np.concatenate([h.alpha_bars[1:] / h.one_minus_alpha_bars[1:] for h in hosts.values()])
-    snr_lim = (max(float(snr_all[snr_all > 0].min(initial=floor)), floor) / 30, 3 * float(snr_all.max()))  # room for a note
+    snr_top = 3 * float(snr_all.max())
 
     fig = _figure(figsize, dpi=dpi)
     ax_var, ax_snr, ax_kl = fig.subplots(1, 3)
@@ -828,12 +834,12 @@ def schedule_scrubber_html(
     # typeset again for every frame saved.
     ax_var.set(xlabel="time step t", ylabel="variance fraction", ylim=(-0.02, 1.02))
     ax_var.set_title("signal ᾱₜ (solid), noise 1 − ᾱₜ (dashed)", fontsize=9, y=1.0)
-    ax_snr.set(xlabel="time step t", ylabel="SNR (log scale)", ylim=snr_lim)
+    ax_snr.set(xlabel="time step t", ylabel="SNR (log scale)")
     ax_snr.set_title("signal-to-noise ratio ᾱₜ / (1 − ᾱₜ)", fontsize=9, y=1.0)
-    ax_kl.set(xlabel="number of steps T (log scale)", ylabel="KL [nats]", ylim=(floor / 30, None))
-    for ax in (ax_snr, ax_kl):  # under the floor, where no curve runs: say where a flat bottom curve really is
-        ax.text(0.97, 0.02, f"values below {floor:g} are drawn at {floor:g}", transform=ax.transAxes, ha="right",
-                va="bottom", fontsize=7, color="0.35")  # fmt: skip
+    ax_kl.set(xlabel="number of steps T (log scale)", ylabel="KL [nats]")
+    for ax in (ax_snr, ax_kl):
+        _floor_note(ax, floor)
+    ax_snr.set_ylim(top=snr_top)
     ax_kl.set_title("KL(chain's end ‖ N(0, 1)); dots: this T", fontsize=9, y=1.0)
     legend = fig.legend(handles=list(signal.values()), loc="outside lower center", ncols=min(len(names), 3),
                         fontsize=8, frameon=False)  # fmt: skip

@@ -30,7 +30,7 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture
-from diffviz._plots import _figure  # one figure factory for every plot module
+from diffviz._plots import _figure, _floor_note  # one figure factory for every plot module
 from diffviz._player import evenly_spaced_steps, jshtml_player
 
 if TYPE_CHECKING:
@@ -903,9 +903,7 @@ def plot_bound_vs_T(
     ax_total.set_ylabel("bound on $-\\log p(x_0)$ [nats]")
     ax_total.set_title(r"Total bound $L_T + \Sigma_t\, L_{t-1} + L_0$", fontsize=9)
     ax_prior.set_yscale("log")
-    ax_prior.set_ylim(floor / 30, None)  # a strip under the floor for the note, where no curve runs
-    ax_prior.text(0.98, 0.02, f"values below {floor:g} are drawn at {floor:g}", transform=ax_prior.transAxes,
-                  ha="right", va="bottom", fontsize=7, color="0.4")  # fmt: skip
+    _floor_note(ax_prior, floor)
     ax_prior.set_ylabel(r"$L_T$ [nats] (log scale)")
     ax_prior.set_title(r"Prior term $L_T = \mathrm{KL}(q(x_T|x_0)\,\|\,\mathcal{N}(0,1))$", fontsize=9)
     return fig

@@ -56,3 +56,22 @@ def frame_pngs(html: str) -> list[str]:
 def frames_in(html: str) -> int:
     """How many frames a ``to_jshtml()`` player embeds."""
     return len(frame_pngs(html))
+
+
+def assert_floor_note_under_the_floor(ax, floor: float) -> None:
+    """A log axis clipped at ``floor`` says so in a note drawn wholly below the floor line,
+    where no clipped curve can run through it (checked in display pixels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    notes = [t for t in ax.texts if t.get_gid() == "floor-note"]
+    assert len(notes) == 1, "no note saying where clipped values are drawn"
+    assert f"{floor:g}" in notes[0].get_text()
+    floor_pixel = ax.transData.transform((ax.get_xlim()[0], floor))[1]
+    note = notes[0].get_window_extent(renderer)
+    assert note.y1 < floor_pixel, f"the note (top at {note.y1:.0f} px) reaches the floor line ({floor_pixel:.0f} px)"
+    assert note.y0 >= ax.get_window_extent(renderer).y0, "the note hangs below the axes"

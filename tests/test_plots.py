@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from figtools import (  # tests/figtools.py
     artists,
+    assert_floor_note_under_the_floor,
     assert_labelled,
     frame_pngs,
     frames_in,
@@ -234,6 +235,7 @@ def test_plot_prior_kl_matches_prior_kl_and_the_formula():
     # the T = 50 linear mark: alpha_bar_50 = 0.60 and the KL annotated next to it
     notes = [t.get_text() for t in fig.axes[0].texts]
     assert any("T = 50" in n and "0.60" in n for n in notes)
+    assert_floor_note_under_the_floor(fig.axes[0], 1e-9)
 
 
 def test_plot_schedule_grid_one_panel_per_T():
@@ -281,6 +283,8 @@ def test_schedule_scrubber_draws_every_schedule_at_each_T(captured_player):
             np.testing.assert_allclose(mark_kl, max(prior_kl_by_hand(abar[-1], 1.5), 1e-8), rtol=2e-3, atol=1e-7)
         assert f"T = {T_} steps" in fig.get_suptitle()
         assert fig.axes[0].get_xlim()[1] == T_ + 1
+        for ax in fig.axes[1:]:  # the SNR and the KL are drawn at 1e-8 at least
+            assert_floor_note_under_the_floor(ax, 1e-8)
     # the fixed KL curves: prior_kl at log-spaced T from 10 to 200, and at every frame's T
     T_curve, kl = line(fig, "kl:linear")
     assert {10, 30, 200} <= set(T_curve.astype(int).tolist())

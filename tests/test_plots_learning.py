@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from figtools import (  # tests/figtools.py
     artists,
+    assert_floor_note_under_the_floor,
     assert_labelled,
     frames_in,
     line,
@@ -362,5 +363,6 @@ def test_bound_vs_T_adds_up_the_three_parts():
     np.testing.assert_allclose(total, linear.prior + linear.diffusion + linear.decoder)
     np.testing.assert_allclose(line(fig, "prior:linear")[1], [1.2, 0.4, 0.07, 1e-6])
     assert np.all(line(fig, "nll")[1] == 0.94)
+    assert_floor_note_under_the_floor(fig.axes[1], 1e-6)
     with pytest.raises(ValueError, match="BoundTerms"):
         dv.plot_bound_vs_T(T, {"bad": {"prior": T}})
