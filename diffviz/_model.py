@@ -134,7 +134,7 @@ def _sincos(a: jax.Array) -> tuple[jax.Array, jax.Array]:
     evaluated at every training and sampling step, so they took more time than the matmuls.
     Method: write :math:`a = n\pi/2 + r` with :math:`|r| \le \pi/4` (Cody-Waite reduction),
     evaluate the Taylor polynomials of sin and cos at ``r`` (truncation error < 2e-9 there),
-    then rotate by the quadrant :math:`n mod 4`.
+    then rotate by the quadrant :math:`n \bmod 4`.
     """
     a = a.astype(jnp.float32)
     n = jnp.round(a * (2.0 / math.pi))
