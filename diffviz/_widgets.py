@@ -43,6 +43,9 @@ from diffviz._schedules import (
     linear_schedule,
 )
 
+# KL and SNR values below this are drawn at it (float32 cannot resolve them), as in the players.
+_KL_FLOOR = 1e-8
+
 # One compiled simulator for the explorers: num_steps, drift and trajectory are Python values.
 _simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
 
@@ -344,8 +347,9 @@ class ScheduleExplorer(_Explorer):
 
     Build with :func:`schedule_explorer`. Attributes: ``widget`` (the VBox), ``controls``
     (``{"schedule": Dropdown, "T": IntSlider}``), ``output``, ``figure``, ``last_png``,
-    ``render_count``, and :meth:`render`. The KL-against-T curve of a schedule is computed
-    once, the first time the schedule is chosen.
+    ``render_count``, and :meth:`render`. The KL-against-T curves of all the schedules are
+    computed once, when the explorer is built: together they set the KL axis, which stays the
+    same when another schedule is chosen.
     """
 
     def __init__(
@@ -371,6 +375,7 @@ class ScheduleExplorer(_Explorer):
         self._x0 = _plots._x0_vector(x0)
         self._T_grid = np.unique(np.round(np.geomspace(T_min, T_max, num_T)).astype(int))
         self._kl_curves: dict[str, np.ndarray] = {}
+        self._kl_top = max(2.0, 3 * max(float(np.max(self.kl_curve(name)[1])) for name in self.schedules))
         self.controls = {
             "schedule": widgets.Dropdown(options=list(self.schedules), description="schedule"),
             "T": widgets.IntSlider(
@@ -396,27 +401,35 @@ class ScheduleExplorer(_Explorer):
         t = np.arange(1, T + 1)
         h = _plots._host(s)
         abar, noise = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
+        snr = abar / noise
         kl_T = _plots._kl_at_end(s, self._x0)
+        Ts, kls = self.kl_curve(name)
+        colour = f"C{list(self.schedules).index(name) % 10}"  # the schedule's colour in the chapter's player
+        floor = _KL_FLOOR
         ax_var, ax_snr, ax_kl = self._axes
         for ax in self._axes:
             ax.clear()
-        ax_var.plot(t, abar, color="C0", label=r"signal $\bar\alpha_t$")
-        ax_var.plot(t, noise, color="C3", label=r"noise $1-\bar\alpha_t$")
+        ax_var.plot(t, abar, color=colour, lw=1.6, label=r"signal $\bar\alpha_t$")
+        ax_var.plot(t, noise, color=colour, lw=1.0, ls="--", label=r"noise $1-\bar\alpha_t$")
         ax_var.set(xlabel=r"time step $t$", ylabel="variance fraction", ylim=(-0.02, 1.02))
         ax_var.legend(fontsize=8, frameon=False)
-        ax_snr.semilogy(t, abar / noise, color="C2")
+        ax_snr.semilogy(t, np.maximum(snr, floor), color=colour)
         ax_snr.set(xlabel=r"time step $t$", ylabel=r"SNR $\bar\alpha_t/(1-\bar\alpha_t)$ (log)")
-        Ts, kls = self.kl_curve(name)
-        floor = 1e-8
-        ax_kl.loglog(Ts, np.maximum(kls, floor), color="0.3", marker="o", ms=3)
-        ax_kl.plot([T], [max(kl_T, floor)], "o", ms=9, color="C3")
-        ax_kl.set(
-            xlabel=r"number of steps $T$ (log)", ylabel=r"KL to $\mathcal{N}(0,1)$ [nats]", ylim=(floor / 3, None)
-        )
+        if snr.min() < floor:  # only then: the note's strip would squash an unclipped curve
+            _plots._floor_note(ax_snr, floor)
+        ax_kl.loglog(Ts, np.maximum(kls, floor), color=colour, marker="o", ms=3)
+        ax_kl.plot([T], [max(kl_T, floor)], "o", ms=9, color=colour, mec="k", mew=0.6)
+        ax_kl.axhline(floor, color="0.7", lw=0.8, ls=":")
+        # One KL range for every schedule (the floor's strip below, the largest KL of any schedule
+        # above), so choosing another schedule compares heights instead of rescaling the axis.
+        ax_kl.set(xlabel=r"number of steps $T$ (log)", ylabel=r"KL to $\mathcal{N}(0,1)$ [nats]")
+        ax_kl.set_ylim(floor / 30, self._kl_top)
+        if min(float(np.min(kls)), kl_T) < floor:
+            _plots._floor_note(ax_kl, floor)
         shown = float(self._x0[0]) if self._x0.shape[0] == 1 else "x0"
         self.figure.suptitle(
             rf"{name}, $T = {T}$: $\bar\alpha_T = {h.alpha_bars[-1]:.3g}$, "
-            rf"KL$(q(x_T\mid x_0 = {shown})\,\|\,\mathcal{{N}}(0,1)) = {kl_T:.3g}$ nats",
+            rf"KL$(q(x_T\mid x_0 = {shown})\,\|\,\mathcal{{N}}(0,1))$ {_plots._fmt_kl(kl_T, floor)} nats",
             fontsize=10,
         )
         self.figure.canvas.draw()

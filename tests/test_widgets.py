@@ -18,6 +18,7 @@ from scipy import stats
 
 import diffviz as dv
 from diffviz import _widgets
+from figtools import assert_floor_note_under_the_floor
 
 N, T = 2000, 40
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -134,6 +135,37 @@ def test_a_key_is_required():
         dv.forward_1d_explorer(None, mixture)
     with pytest.raises(ValueError, match="beta"):
         dv.forward_1d_explorer(jax.random.key(0), mixture, beta=1.5)
+
+
+def test_schedule_explorer_marks_clipped_values_and_keeps_one_kl_axis():
+    """Cosine at T = 1000 takes the SNR and the KL below float32's resolution: both axes say
+    where the clipped values are drawn. Linear at T = 50 clips nothing and gets no note (its
+    SNR axis is not stretched down to the floor). The KL axis does not move between schedules,
+    and each schedule is drawn in its colour in the chapter's player (C0, C1, C2)."""
+    floor = 1e-8
+    cos = dv.cosine_schedule(1000)
+    assert float(np.min(np.asarray(cos.alpha_bars[1:]) / np.asarray(cos.one_minus_alpha_bars[1:]))) < floor
+    explorer = dv.schedule_explorer(T=50, T_min=10, T_max=1000)
+    names = list(explorer.controls["schedule"].options)
+    ax_var, ax_snr, ax_kl = explorer.figure.axes
+
+    def notes(ax):
+        return [t for t in ax.texts if t.get_gid() == "floor-note"]
+
+    assert notes(ax_snr) == [] and notes(ax_kl) == []
+    assert ax_snr.get_ylim()[0] > 0.1, "an unclipped SNR axis was stretched down to the floor"
+    kl_limits = ax_kl.get_ylim()
+    assert [line.get_color() for line in ax_var.get_lines()] == ["C0", "C0"]
+    explorer.controls["schedule"].value = names[1]
+    explorer.controls["T"].value = 1000
+    assert "KL" in explorer.figure.get_suptitle() and f"< {floor:g}" in explorer.figure.get_suptitle()
+    assert_floor_note_under_the_floor(ax_snr, floor)
+    assert_floor_note_under_the_floor(ax_kl, floor)
+    assert ax_kl.get_ylim() == kl_limits
+    assert {line.get_color() for line in ax_var.get_lines() + ax_snr.get_lines()} == {"C1"}
+    explorer.controls["schedule"].value = names[2]
+    assert ax_kl.get_ylim() == kl_limits
+    assert {line.get_color() for line in ax_snr.get_lines()} == {"C2"}
 
 
 def test_schedule_explorer_redraws_on_T_and_schedule():
