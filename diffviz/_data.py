@@ -413,7 +413,7 @@ def _checkerboard_log_prob_kernel(x: jax.Array) -> jax.Array:
 TOY_DATASETS_2D = {
     "swiss roll": sample_swiss_roll,
     "two moons": sample_moons,
-    "eight gaussians": sample_eight_gaussians,
+    "eight Gaussians": sample_eight_gaussians,
     "checkerboard": sample_checkerboard,
 }
 """The 2-D toy samplers by display name, for notebook dropdowns (e.g. an ``ipywidgets``

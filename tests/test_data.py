@@ -147,10 +147,10 @@ def test_legacy_uint32_key_gives_the_same_draw(sampler):
 
 def test_registry_maps_display_names_to_samplers():
     assert type(TOY_DATASETS_2D) is dict
-    assert list(TOY_DATASETS_2D) == ["swiss roll", "two moons", "eight gaussians", "checkerboard"]
+    assert list(TOY_DATASETS_2D) == ["swiss roll", "two moons", "eight Gaussians", "checkerboard"]
     assert TOY_DATASETS_2D["swiss roll"] is sample_swiss_roll
     assert TOY_DATASETS_2D["two moons"] is sample_moons
-    assert TOY_DATASETS_2D["eight gaussians"] is sample_eight_gaussians
+    assert TOY_DATASETS_2D["eight Gaussians"] is sample_eight_gaussians
     assert TOY_DATASETS_2D["checkerboard"] is sample_checkerboard
     for sampler in TOY_DATASETS_2D.values():
         x = sampler(_k(6), N)  # called as (key, n)

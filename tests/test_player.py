@@ -157,7 +157,7 @@ def test_every_player_keeps_its_texts_inside_the_frame(spied_players):
     }
     dv.schedule_scrubber_html(schedule_fns, [10, 100, 1000], x0=1.0)
     linear = dv.linear_schedule(1000)
-    paths = {name: rng.standard_normal((1001, 300, 2)) for name in ("swiss roll", "two moons", "eight gaussians", "checkerboard")}
+    paths = {name: rng.standard_normal((1001, 300, 2)) for name in ("swiss roll", "two moons", "eight Gaussians", "checkerboard")}
     dv.diffusion_2d_animation_html(paths, schedule=linear, ts=[0, 42, 1000])  # chapter 4
     eight = dv.eight_gaussians_mixture()
     dv.score_field_scrubber_html(eight, linear, [1000, 100, 1], fields=("score", "denoiser"), trajectory=paths["two moons"])  # chapter 5

@@ -50,7 +50,7 @@ def trajectories(schedule):
     """
     k_data, k_chain = jax.random.split(jax.random.key(3))
     out = {}
-    for i, name in enumerate(("eight gaussians", "two moons")):
+    for i, name in enumerate(("eight Gaussians", "two moons")):
         x0 = dv.TOY_DATASETS_2D[name](jax.random.fold_in(k_data, i), N)
         out[name] = np.asarray(_widgets_2d._simulate(k_chain, schedule, x0, trajectory=True))
     return out
@@ -127,7 +127,7 @@ def test_density_grid_is_the_exact_diffused_density(mixture, schedule):
 def test_density_contours_enclose_the_stated_mass(mixture, schedule, trajectories):
     ts, masses, lim, grid = (0, 20, T), (0.5, 0.9, 0.99), 3.5, 101
     fig = dv.plot_density_contours(
-        mixture, schedule, ts, trajectory=trajectories["eight gaussians"], masses=masses, lim=lim, grid_size=grid
+        mixture, schedule, ts, trajectory=trajectories["eight Gaussians"], masses=masses, lim=lim, grid_size=grid
     )
     assert_labelled(fig, len(ts))
     assert_square(fig)
@@ -139,7 +139,7 @@ def test_density_contours_enclose_the_stated_mass(mixture, schedule, trajectorie
         expected = np.sort(hdr_levels_reference(density, (xs[1] - xs[0]) ** 2, masses))
         np.testing.assert_allclose(artist(fig, f"density:{t}").levels, expected, rtol=1e-9)
         offsets = np.asarray(artist(fig, f"particles:{t}").get_offsets())
-        np.testing.assert_array_equal(offsets, trajectories["eight gaussians"][t])
+        np.testing.assert_array_equal(offsets, trajectories["eight Gaussians"][t])
         # The contours really hold their mass: the particles say so, within sampling noise.
         at_particles = mixture_pdf_2d(mixture, offsets, schedule, t)
         for m, level in zip(masses, expected[::-1], strict=True):
@@ -227,7 +227,7 @@ def exact_field(schedule, mixture, x, t, field):
 
 def test_score_field_scrubber_draws_the_exact_fields_and_particles_at_each_t(mixture, schedule, trajectories,
                                                                               captured_player):  # fmt: skip
-    traj = trajectories["eight gaussians"]
+    traj = trajectories["eight Gaussians"]
     ts, fields = (T, 20, 1), ("score", "eps", "denoiser")
     dv.score_field_scrubber_html(mixture, schedule, ts, fields=fields, trajectory=traj, grid_size=7)
     ((fig, draw, n),) = captured_player
@@ -274,7 +274,7 @@ def test_score_field_scrubber_rejects_bad_input(mixture, schedule, trajectories)
 
 
 def test_samples_on_density_and_paths_draw_their_inputs(mixture, trajectories):
-    traj = trajectories["eight gaussians"]
+    traj = trajectories["eight Gaussians"]
     fig = dv.plot_samples_on_density(traj[T], traj[0], mixture=mixture)
     assert_labelled(fig, 2)
     assert_square(fig)
@@ -452,7 +452,7 @@ def shown_png(explorer) -> bytes:
 
 def test_diffusion_explorer_redraws_on_t_and_recomputes_on_settings(simulator_calls, schedule):
     schedules = {"linear": schedule, "cosine": dv.cosine_schedule(T)}
-    datasets = {name: dv.TOY_DATASETS_2D[name] for name in ("two moons", "eight gaussians")}  # compiled already
+    datasets = {name: dv.TOY_DATASETS_2D[name] for name in ("two moons", "eight Gaussians")}  # compiled already
     e = dv.diffusion_2d_explorer(jax.random.key(5), datasets=datasets, schedules=schedules, n_particles=N, dpi=40)
     assert set(e.controls) == {"dataset", "schedule", "t"} and e.controls["t"].max == T
     assert (e.simulation_count, e.render_count, len(simulator_calls)) == (1, 1, 1)
@@ -468,7 +468,7 @@ def test_diffusion_explorer_redraws_on_t_and_recomputes_on_settings(simulator_ca
     assert (e.simulation_count, e.render_count, len(simulator_calls)) == (1, 4, 1)
     assert shown_png(e) != first
 
-    e.controls["dataset"].value = "eight gaussians"  # new data: simulate once
+    e.controls["dataset"].value = "eight Gaussians"  # new data: simulate once
     assert (e.simulation_count, e.render_count) == (2, 5)
     np.testing.assert_array_equal(e._scatter.get_offsets(), e.trajectory[T])
     e.controls["schedule"].value = "cosine"  # new schedule: simulate once
@@ -489,7 +489,7 @@ def test_diffusion_explorer_refuses_mismatched_schedules():
 
 
 def test_score_field_explorer_precomputes_once_and_shows_the_exact_field(mixture, schedule, trajectories):
-    traj = trajectories["eight gaussians"]
+    traj = trajectories["eight Gaussians"]
     e = dv.score_field_explorer(mixture, schedule, trajectory=traj, grid_size=7, dpi=40)
     assert e.field_computations == 1 and e.render_count == 1
     first = shown_png(e)
