@@ -41,6 +41,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import yaml
 
+import diffviz
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SITE = ROOT / "_build" / "html"
@@ -127,6 +129,21 @@ def test_toc_lists_exactly_the_chapter_notebooks():
     assert [f for f in files if source_of(f.removesuffix(".ipynb").removesuffix(".md")) is None] == []
     chapters = chapters_in_toc(toc, NOTEBOOKS)
     assert chapters == [f"notebooks/{p.stem}" for p in NOTEBOOKS]  # each once, in file-name order
+
+
+DV_NAME = re.compile(r"`dv\.(\w+)")
+
+
+def test_formulas_page_is_in_the_book_and_names_only_public_functions():
+    """book/formulas.md sends readers to `dv.<name>` for each formula: every name must exist in
+    the public API (a renamed function would leave the page pointing at nothing)."""
+    files, _ = toc_entries(load_yaml("toc.yml"))
+    assert "book/formulas" in [f.removesuffix(".md") for f in files]
+    text = (ROOT / "book" / "formulas.md").read_text(encoding="utf-8")
+    named = set(DV_NAME.findall(text))
+    assert len(named) >= 30, sorted(named)
+    assert sorted(named - set(diffviz.__all__)) == []
+    assert DV_NAME.findall("see `dv.posterior_params` and `dv.no_such_thing`") == ["posterior_params", "no_such_thing"]
 
 
 def test_toc_check_can_fail():
@@ -349,7 +366,7 @@ def test_player_and_solution_counts_can_fail(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("stem", ["book/intro", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
+@pytest.mark.parametrize("stem", ["book/intro", "book/formulas", "book/teachers_guide", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
 def test_page_is_complete_offline(browser, site_url, stem):
     html = SITE / f"{stem}.html"
     assert html.is_file(), f"{html.relative_to(ROOT)} missing: the built book is older than notebooks/ (run `make book`)"
@@ -366,6 +383,13 @@ def test_page_is_complete_offline(browser, site_url, stem):
             assert page.locator("mjx-container[display=true] mjx-labels").count() > 0, "display equations are not numbered"
         broken = page.evaluate("() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
         assert broken == [], f"images that did not load: {broken}"
+        # A table wider than the text column scrolls sideways and hides its last column
+        # (the formulas page's tables did, before they went from three columns to two).
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('main table')]"
+            ".map(t => [t.scrollWidth, t.parentElement.clientWidth]).filter(([w, room]) => w > room + 1)"
+        )
+        assert wide == [], f"tables wider than the text column ([width, room] in px): {wide}"
         if stem.startswith("notebooks/"):
             assert page.locator("img").count() >= 1
             # Exercise solutions are folded away; live-kernel widgets are hidden with a note.

@@ -90,6 +90,27 @@ def test_parameterisations_round_trip(frac, x_t, eps):
     assert float(dv.score_to_eps(s, score, t)) == pytest.approx(float(eps), rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.parametrize("name", SCHEDULES)
+@given(frac=st.floats(0, 1), x_t=st.floats(-4, 4), eps=st.floats(-4, 4))
+def test_reverse_step_is_the_posterior_at_the_predicted_clean_point(name, frac, x_t, eps):
+    """mu_theta(x_t, eps) is the posterior mean with x0 replaced by its estimate from eps (the
+    identity behind DDPM's reverse step), computed here in float64 from the schedule's arrays;
+    the two variances are beta_t and the posterior's beta-tilde."""
+    s = SCHEDULES[name]
+    t = 2 + int(round(frac * (s.T - 2)))
+    # 1 - abar from the schedule's own array: near t = 0, 1 - float32(abar) loses the digits it keeps.
+    abar, abar_prev, beta, om, om_prev = (
+        float(np.float64(a))
+        for a in (s.alpha_bars[t], s.alpha_bars[t - 1], s.betas[t], s.one_minus_alpha_bars[t], s.one_minus_alpha_bars[t - 1])
+    )
+    x0_hat = (x_t - np.sqrt(om) * eps) / np.sqrt(abar)
+    posterior_mean = (np.sqrt(abar_prev) * beta * x0_hat + np.sqrt(1 - beta) * om_prev * x_t) / om
+    mean = float(dv.reverse_mean(s, jnp.float32(eps), jnp.float32(x_t), t))
+    assert mean == pytest.approx(posterior_mean, rel=1e-4, abs=1e-4)
+    assert float(dv.reverse_variance(s, t, "beta")) == pytest.approx(beta, rel=1e-6)
+    assert float(dv.reverse_variance(s, t, "beta_tilde")) == pytest.approx(om_prev / om * beta, rel=1e-5)
+
+
 def test_conversions_recover_the_truth_from_a_noised_sample(key):
     s = SCHEDULES["cosine"]
     x0 = jnp.linspace(-2, 2, 11)
