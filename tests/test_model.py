@@ -43,6 +43,14 @@ def test_embeddings_reject_bad_sizes_and_a_scalar_x():
         dv.coordinate_embedding(jnp.float32(1.0), 8)
 
 
+def randomised(params, key):
+    """Every parameter leaf, biases included, replaced by N(0, 0.25) draws. nnx.Linear starts
+    its biases at 0, so a test on freshly initialised weights cannot see a dropped bias."""
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(key, len(leaves))
+    return jax.tree.unflatten(tree, [0.5 * jax.random.normal(k, leaf.shape, leaf.dtype) for k, leaf in zip(keys, leaves)])
+
+
 NUMPY_ACTIVATIONS = {  # float64 references, written from the definitions
     "gelu": lambda h: 0.5 * h * (1 + special.erf(h / np.sqrt(2))),
     "gelu_tanh": lambda h: 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h**3))),
@@ -55,6 +63,7 @@ def test_the_network_is_the_documented_function(activation):
     """Features from coordinate_embedding and sinusoidal_embedding, Linear, act, residual blocks, Linear."""
     config = dv.DenoiserConfig(dim=2, width=8, depth=2, time_dim=4, input_dim=8, input_scale=3.0, activation=activation)
     gd, params = dv.init_denoiser(jax.random.key(4), config)
+    params = randomised(params, jax.random.key(6))
     x = jax.random.normal(jax.random.key(5), (6, 2)) * 2
     t = jnp.arange(6) * 100
     act = NUMPY_ACTIVATIONS[activation]
@@ -117,6 +126,7 @@ def test_parameter_count_matches_the_architecture(config):
 
 def test_shapes_and_scalar_or_vector_t():
     gd, params = dv.init_denoiser(jax.random.key(1), dv.DenoiserConfig(dim=2, input_dim=8))
+    params = randomised(params, jax.random.key(3))  # non-zero biases: the scalar-t path adds the first one itself
     x = jax.random.normal(jax.random.key(2), (5, 2))
     out_scalar = dv.apply_denoiser(gd, params, x, 7)
     out_vector = dv.apply_denoiser(gd, params, x, jnp.full((5,), 7))
@@ -153,6 +163,7 @@ def test_same_key_same_init_different_key_different_init():
         (dv.DenoiserConfig(dim=0), "config.dim must be an integer >= 1"),
         (dv.DenoiserConfig(dim=2, width=-3), "config.width"),
         (dv.DenoiserConfig(dim=2, time_dim=7), "config.time_dim must be an even integer >= 4"),
+        (dv.DenoiserConfig(dim=2, time_dim=0), "config.time_dim must be an even integer >= 4; got 0"),
         (dv.DenoiserConfig(dim=2, input_dim=2), "config.input_dim must be an even integer >= 4 or 0"),
         ({"dim": 2}, "config must be a DenoiserConfig"),
         (dv.DenoiserConfig(dim=2, activation="swish"), "config.activation must be one of 'gelu', 'gelu_tanh', 'relu'"),
