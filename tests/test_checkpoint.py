@@ -159,6 +159,39 @@ def test_damaged_or_foreign_files_are_refused(model, tmp_path):
         dv.load_params(tmp_path / "cut.npz", params)
 
 
+def _with_manifest(contents, **changes):
+    manifest = json.loads(contents["__manifest__"].tobytes().decode("utf-8"))
+    manifest.update(changes)
+    return {**contents, "__manifest__": np.frombuffer(json.dumps(manifest).encode("utf-8"), np.uint8)}
+
+
+def test_every_kind_of_tampering_is_refused_with_its_own_message(model, tmp_path):
+    """One file per check of load_params, each altered in one way only."""
+    _, params = model
+    good = saved_contents(params, tmp_path / "good.npz")
+    cases = {
+        # an array whose shape disagrees with the manifest (which still matches the model)
+        "reshaped": ({**good, "out/bias": np.zeros(3, np.float32)}, r"damaged: parameter 'out/bias' is stored with shape \(3,\)"),
+        # an extra array that the manifest does not list
+        "extra": ({**good, "stray": np.zeros(2, np.float32)}, r"damaged: the array 'stray' is not listed in its manifest"),
+        # a manifest of another format
+        "format": (_with_manifest(good, format="someone-else"), r"unreadable manifest \(format 'someone-else'\)"),
+    }
+    for name, (contents, pattern) in cases.items():
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **contents)
+        with pytest.raises(ValueError, match=pattern):
+            dv.load_params(path, params)
+    assert dv.load_params(tmp_path / "good.npz", params) is not None
+
+
+def test_float64_parameters_are_refused_unless_x64_is_on(tmp_path):
+    path = tmp_path / "f64.npz"
+    dv.save_params(path, {"w": np.ones(3, np.float64)})
+    with pytest.raises(ValueError, match=r"parameter 'w' has dtype float64, which JAX would convert to float32"):
+        dv.load_params(path, {"w": np.ones(3, np.float64)})
+
+
 def test_version_1_files_are_refused(model, tmp_path):
     """Version 1 stored weights for the older input-feature order: loading one must fail loudly."""
     _, params = model
@@ -178,6 +211,7 @@ BAD_SAVE = {
     "string leaf": (lambda p: dv.save_params(p, {"w": np.array(["a"])}), r"parameter 'w' has dtype <U1"),
     "no leaves": (lambda p: dv.save_params(p, {}), r"params must be a pytree of arrays"),
     "clash": (lambda p: dv.save_params(p, {"a/b": jnp.zeros(1), "a": {"b": jnp.zeros(1)}}), r"same key 'a/b'"),
+    "manifest name": (lambda p: dv.save_params(p, {"__manifest__": jnp.zeros(1)}), r"same key '__manifest__'"),
     "path": (lambda p: dv.save_params(3, {"w": jnp.zeros(1)}), r"path must be a file name"),
 }
 

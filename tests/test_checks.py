@@ -78,6 +78,7 @@ def test_the_p_value_covers_both_branches_of_the_series():
 def test_passed_compares_the_p_value_with_the_level():
     result = dv.KSResult(jnp.float32(0.1), jnp.float32(0.02), 100)
     assert result.passed(0.01) and not result.passed(0.05) and result.passed()
+    assert dv.KSResult(jnp.float32(0.1), jnp.float32(0.25), 100).passed(0.25)  # p == level passes (0.25 is exact in float32)
     assert str(result) == "D = 0.1000, p = 0.02 (n = 100)"
     for bad in (0.0, 1.0, -1, True, "0.05"):
         with pytest.raises(ValueError, match="level"):

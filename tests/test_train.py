@@ -251,6 +251,26 @@ def test_eps_loss_is_zero_for_the_true_noise_and_matches_a_direct_computation():
     assert float(dv.eps_loss(shifted, S, x0, t, eps)) == pytest.approx(float(np.mean((x_t - np.asarray(eps)) ** 2)), rel=1e-5)
 
 
+def test_batch_loss_draws_t_uniformly_from_1_to_T():
+    """A predictor that answers t itself makes the loss (t - eps)^2, whose batch mean is
+    E[t^2] + 1: 39.5 for t uniform on 1..10, 29.5 on 0..9 and 36 on 0..10 (s.e. here ~0.1)."""
+    s = dv.constant_schedule(0.1, 10)
+    says_t = lambda x, t: jnp.full_like(x, t)  # noqa: E731
+    loss = float(dv.batch_eps_loss(says_t, s, jax.random.key(2), jnp.zeros((100_000, 1))))
+    assert loss == pytest.approx(11 * 21 / 6 + 1, abs=0.5)
+
+
+def test_fit_runs_an_uneven_last_chunk_and_draws_new_batches_in_every_chunk():
+    """25 steps in calls of 10: a last call of 5. With a learning rate of 0 the weights never
+    move, so two chunks with equal losses would have drawn the same batches and noise."""
+    opt = optax.sgd(0.0)
+    step = dv.make_train_step(_GD, S, opt)
+    data = dv.sample_mixture(jax.random.key(8), MIX, 500)
+    state, losses = dv.fit(jax.random.key(9), step, dv.init_train_state(_PARAMS, opt), data, batch_size=32, num_steps=25, steps_per_call=10, progress=False)
+    assert losses.shape == (25,) and int(state.step) == 25
+    assert not np.allclose(losses[:10], losses[10:20])
+
+
 def test_batch_loss_of_the_zero_predictor_is_the_noise_variance():
     zero = lambda x, s: jnp.zeros_like(x)  # noqa: E731
     x0 = jnp.zeros((20_000, 2))

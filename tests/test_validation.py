@@ -36,6 +36,10 @@ BAD = {
     # time steps: outside 0..T, non-integer, wrong shape
     "t=-1": (lambda: dv.marginal_params(S, X, -1), r"t must be an integer time step in 0\.\.100; got -1"),
     "t=T+1": (lambda: dv.marginal_params(S, X, 101), r"t must be an integer time step in 0\.\.100; got 101"),
+    # a concrete (not traced) array or NumPy integer is range-checked like a Python int
+    "t=T+1 array": (lambda: dv.marginal_params(S, X, jnp.int32(101)), r"t must be an integer time step in 0\.\.100; got 101"),
+    "t=-1 numpy": (lambda: dv.marginal_params(S, X, np.int64(-1)), r"t must be an integer time step in 0\.\.100; got -1"),
+    "t=0 step array": (lambda: dv.forward_step_params(S, X, jnp.int32(0)), r"t must be an integer time step in 1\.\.100; got 0"),
     "t float": (lambda: dv.marginal_params(S, X, 2.5), r"t must be an integer time step in 0\.\.100; got the float 2.5"),
     "t float array": (lambda: dv.marginal_params(S, X, jnp.float32(3)), r"t must be an integer .*dtype float32"),
     "t vector": (lambda: dv.marginal_params(S, X, jnp.arange(3)), r"t must be a scalar time step .*vmap"),
