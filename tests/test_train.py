@@ -13,8 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from scipy import stats
 
 import diffviz as dv
+from diffviz import _train
 
 S = dv.linear_schedule(1000)
 MIX = dv.mixture_1d("bimodal")
@@ -258,6 +260,13 @@ def test_batch_loss_draws_t_uniformly_from_1_to_T():
     says_t = lambda x, t: jnp.full_like(x, t)  # noqa: E731
     loss = float(dv.batch_eps_loss(says_t, s, jax.random.key(2), jnp.zeros((100_000, 1))))
     assert loss == pytest.approx(11 * 21 / 6 + 1, abs=0.5)
+
+
+def test_batches_from_a_data_array_draw_every_row_equally_often():
+    """fit's batches from an (N, d) array: rows uniform on 0..N-1, the last one included."""
+    rows = np.asarray(_train._draw_batch(jax.random.key(4), jnp.arange(3.0)[:, None], 30_000))[:, 0]
+    counts = np.bincount(rows.astype(int), minlength=3)
+    assert counts.shape == (3,) and stats.chisquare(counts).pvalue > 1e-3, counts
 
 
 def test_fit_runs_an_uneven_last_chunk_and_draws_new_batches_in_every_chunk():
