@@ -141,6 +141,11 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}" if x >= 0.01 or x == 0 else f"{x:.2e}"
 
 
+# KL and SNR values below this are drawn at it on log axes: float32 cannot resolve them (1 - abar_T
+# rounds to 1). The default of every figure that clips, and the live schedule explorer's floor.
+KL_FLOOR = 1e-8
+
+
 def _floor_note(ax, floor: float) -> None:
     """On a log y axis whose values are clipped at ``floor``: a strip below the floor, where no
     curve runs, saying so (a curve drawn along the floor would otherwise read as a real value)."""
@@ -149,7 +154,7 @@ def _floor_note(ax, floor: float) -> None:
             va="bottom", fontsize=7, color="0.4", gid="floor-note")  # fmt: skip
 
 
-def _fmt_kl(kl: float, floor: float = 1e-8) -> str:
+def _fmt_kl(kl: float, floor: float = KL_FLOOR) -> str:
     return f"< {floor:g}" if kl < floor else f"= {kl:.2g}"
 
 
@@ -651,7 +656,7 @@ def plot_prior_kl(
     *,
     x0=1.0,
     marks: Sequence[tuple[str, int]] = (),
-    floor: float = 1e-8,
+    floor: float = KL_FLOOR,
     figsize: tuple[float, float] = (6.6, 4.0),
 ) -> Figure:
     r"""How far the end of the chain is from pure noise: KL against the number of steps T.
@@ -771,7 +776,7 @@ def schedule_scrubber_html(
     *,
     x0=1.0,
     num_T: int = 25,
-    floor: float = 1e-8,
+    floor: float = KL_FLOOR,
     figsize: tuple[float, float] = (10.5, 3.5),
     dpi: float = 90,
     interval_ms: int = 400,

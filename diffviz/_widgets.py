@@ -43,9 +43,6 @@ from diffviz._schedules import (
     linear_schedule,
 )
 
-# KL and SNR values below this are drawn at it (float32 cannot resolve them), as in the players.
-_KL_FLOOR = 1e-8
-
 # One compiled simulator for the explorers: num_steps, drift and trajectory are Python values.
 _simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
 
@@ -405,7 +402,7 @@ class ScheduleExplorer(_Explorer):
         kl_T = _plots._kl_at_end(s, self._x0)
         Ts, kls = self.kl_curve(name)
         colour = f"C{list(self.schedules).index(name) % 10}"  # the schedule's colour in the chapter's player
-        floor = _KL_FLOOR
+        floor = _plots.KL_FLOOR
         ax_var, ax_snr, ax_kl = self._axes
         for ax in self._axes:
             ax.clear()
