@@ -86,11 +86,20 @@ def test_score_equals_autodiff_and_finite_difference(t):
 
 
 @pytest.mark.parametrize("t", [1, 50, 300, 1000])
-def test_optimal_eps_is_minus_sigma_times_score(t):
-    pts = jnp.linspace(-3, 3, 25)[:, None]
-    eps = np.asarray(dv.optimal_eps(S, MIX1, pts, t))
-    score = np.asarray(dv.mixture_score(S, MIX1, pts, t))
-    np.testing.assert_allclose(eps, -np.sqrt(float(S.one_minus_alpha_bars[t])) * score, rtol=1e-6)
+def test_optimal_eps_is_the_responsibility_weighted_conditional_noise(t):
+    """E[eps | x_t] from Bayes' rule in float64, without the score: given component k, x_t and
+    eps are jointly Gaussian, x_t ~ N(sqrt(abar) mu_k, v_k) with v_k = abar s_k^2 + 1 - abar and
+    Cov(eps, x_t) = sqrt(1 - abar), so E[eps | x_t, k] = sqrt(1 - abar) (x_t - sqrt(abar) mu_k) / v_k;
+    the components are weighted by their posterior responsibilities."""
+    x = np.linspace(-3, 3, 25)
+    abar, om = np.float64(S.alpha_bars[t]), np.float64(S.one_minus_alpha_bars[t])
+    w, mu, sd = (np.asarray(a, np.float64).ravel() for a in (MIX1.weights, MIX1.means, MIX1.stds))
+    v = abar * sd**2 + om
+    joint = w * stats.norm.pdf(x[:, None], np.sqrt(abar) * mu, np.sqrt(v))  # (25, K)
+    resp = joint / joint.sum(axis=1, keepdims=True)
+    want = np.sum(resp * np.sqrt(om) * (x[:, None] - np.sqrt(abar) * mu) / v, axis=1)
+    got = np.asarray(dv.optimal_eps(S, MIX1, jnp.asarray(x, jnp.float32)[:, None], t))[:, 0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
 def _importance_estimates(key, mix, t, x, n=400_000):
