@@ -146,6 +146,107 @@ def test_formulas_page_is_in_the_book_and_names_only_public_functions():
     assert DV_NAME.findall("see `dv.posterior_params` and `dv.no_such_thing`") == ["posterior_params", "no_such_thing"]
 
 
+# Citations as the course writes them: "Ho et al. (2020)", "Burda et al. 2016", "Kingma et al.'s",
+# "Nichol and Dhariwal (2021)", "Dhariwal and Nichol's *Title* (2021)", "Nichol & Dhariwal".
+CITE_ET_AL = re.compile(r"\b([A-Z][a-zäöüé\-]+) et al\.(?:'s)?(?: \(?(\d{4})\b)?")
+CITE_PAIR = re.compile(r"\b([A-Z][a-zäöüé\-]+) (?:and|&) ([A-Z][a-zäöüé\-]+)(?:'s)?(?: \*[^*\n]+\*)? \(?(\d{4})\b")
+CITE_AMPERSAND = re.compile(r"\b([A-Z][a-zäöüé\-]+) & ([A-Z][a-zäöüé\-]+)\b")
+# An entry on book/references.md: "- **Surname, Surname and Surname (YEAR).** *Title.* ..."
+REFERENCE_ENTRY = re.compile(r"^- \*\*([^*]+?) \((\d{4})\)\.\*\*", re.MULTILINE)
+ARXIV_ID = re.compile(r"arXiv:(\d{2})(\d{2})\.(\d{4,5})\]\(https://arxiv\.org/abs/(\S+?)\)")
+
+
+def reference_entries(text: str) -> list[tuple[list[str], int, str]]:
+    """(surnames in order, year, the entry's whole text) of every entry of a references page."""
+    starts = [m.start() for m in REFERENCE_ENTRY.finditer(text)] + [len(text)]
+    entries = []
+    for m, end in zip(REFERENCE_ENTRY.finditer(text), starts[1:]):
+        names = re.split(r",\s+|\s+and\s+", " ".join(m.group(1).split()))
+        entries.append((names, int(m.group(2)), text[m.start():end].split("\n## ")[0]))
+    return entries
+
+
+def unmatched_citations(sources: dict[str, str], entries) -> list[str]:
+    """Citations in `sources` (name -> text) that no entry matches: "X et al." needs an entry whose
+    first author is X (and of that year, when a year is given); "X and Y (year)" an entry of that
+    year with both among its authors; "X & Y" one with both."""
+    missing = []
+    for where, text in sources.items():
+        for m in CITE_ET_AL.finditer(text):
+            name, year = m.group(1), m.group(2)
+            if not any(names[0] == name and (year is None or y == int(year)) for names, y, _ in entries):
+                missing.append(f"{where}: {m.group(0)}")
+        for m in CITE_PAIR.finditer(text):
+            a, b, year = m.groups()
+            if not any(a in names and b in names and y == int(year) for names, y, _ in entries):
+                missing.append(f"{where}: {m.group(0)}")
+        for m in CITE_AMPERSAND.finditer(text):
+            if not any(m.group(1) in names and m.group(2) in names for names, _, _ in entries):
+                missing.append(f"{where}: {m.group(0)}")
+    return missing
+
+
+def course_texts() -> dict[str, str]:
+    texts = {p.name: "\n".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"])
+             for p in NOTEBOOKS}
+    for page in sorted((ROOT / "book").glob("*.md")):
+        if page.name != "references.md":
+            texts[f"book/{page.name}"] = page.read_text(encoding="utf-8")
+    return texts
+
+
+def test_every_citation_in_the_course_is_on_the_references_page():
+    """book/references.md lists the papers the chapters cite: each "Ho et al. (2020)" or "Nichol and
+    Dhariwal (2021)" in a chapter or a book page must find its entry there (first author and year),
+    and the page must be in the book, after the chapters, and reachable from the intro and chapter 10."""
+    files, _ = toc_entries(load_yaml("toc.yml"))
+    docs = [f.removesuffix(".md").removesuffix(".ipynb") for f in files]
+    assert "book/references" in docs
+    text = (ROOT / "book" / "references.md").read_text(encoding="utf-8")
+    entries = reference_entries(text)
+    assert len(entries) >= 25, [e[:2] for e in entries]
+    texts = course_texts()
+    cited = sum(len(CITE_ET_AL.findall(t)) + len(CITE_PAIR.findall(t)) for t in texts.values())
+    assert cited >= 20  # the patterns still find the course's citations
+    assert unmatched_citations(texts, entries) == []
+    assert "references.md" in (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "book/references.md" in texts["10_common_mistakes.ipynb"]
+
+
+def test_reference_entries_are_well_formed():
+    """Each paper once; every arXiv link goes to the identifier its label shows, and an arXiv
+    identifier (YYMM.NNNNN) is at most two years older than the entry's year and never newer: a
+    typo in either shows up as a mismatch. Every chapter an entry names exists."""
+    text = (ROOT / "book" / "references.md").read_text(encoding="utf-8")
+    entries = reference_entries(text)
+    keys = [(names[0], year, " ".join(re.search(r"\.\*\*\s+\*([^*]+)\*", body).group(1).split())) for names, year, body in entries]
+    assert len(set(keys)) == len(keys)
+    chapters = {int(p.name[:2]) for p in NOTEBOOKS}
+    arxiv_seen = []
+    for names, year, body in entries:
+        for yy, mm, num, target in ARXIV_ID.findall(body):
+            assert target == f"{yy}{mm}.{num}", (names[0], year, target)
+            assert 1 <= int(mm) <= 12 and 0 <= year - (2000 + int(yy)) <= 2, (names[0], year, target)
+            arxiv_seen.append(target)
+        for number in re.findall(r"chapters? ((?:\d+(?:, | and | to )?)+)", body):
+            assert {int(n) for n in re.findall(r"\d+", number)} <= chapters, (names[0], number)
+    assert len(arxiv_seen) == len(set(arxiv_seen)) >= 20
+
+
+def test_citation_checks_can_fail():
+    entries = reference_entries(
+        "## A\n\n- **Ho, Jain and Abbeel (2020).** *DDPM.* [arXiv:2006.11239](https://arxiv.org/abs/2006.11239).\n"
+        "- **Nichol and\n  Dhariwal (2021).** *Improved DDPM.*\n"
+    )
+    assert [(n, y) for n, y, _ in entries] == [(["Ho", "Jain", "Abbeel"], 2020), (["Nichol", "Dhariwal"], 2021)]
+    ok = {"a": "Ho et al. (2020); Ho et al.'s loss; Ho, Jain and Abbeel (2020); Nichol & Dhariwal: cosine"}
+    assert unmatched_citations(ok, entries) == []
+    bad = {"b": "Ho et al. 2019, Song et al. (2021), Dhariwal and Nichol's *Beat GANs* (2020), Karras & Laine"}
+    assert unmatched_citations(bad, entries) == [
+        "b: Ho et al. 2019", "b: Song et al. (2021", "b: Dhariwal and Nichol's *Beat GANs* (2020", "b: Karras & Laine"]
+    assert ARXIV_ID.findall("[arXiv:2006.11239](https://arxiv.org/abs/2006.11293)") == [("20", "06", "11239", "2006.11293")]
+
+
 def test_toc_check_can_fail():
     toc = {"format": "jb-book", "root": "book/intro", "chapters": [{"file": "notebooks/02_a"}]}
     present = [Path("02_a.ipynb"), Path("03_b.ipynb")]
@@ -366,7 +467,7 @@ def test_player_and_solution_counts_can_fail(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("stem", ["book/intro", "book/formulas", "book/teachers_guide", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
+@pytest.mark.parametrize("stem", ["book/intro", "book/formulas", "book/references", "book/teachers_guide", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
 def test_page_is_complete_offline(browser, site_url, stem):
     html = SITE / f"{stem}.html"
     assert html.is_file(), f"{html.relative_to(ROOT)} missing: the built book is older than notebooks/ (run `make book`)"
