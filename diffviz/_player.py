@@ -20,6 +20,7 @@ import base64
 import io
 import re
 from collections.abc import Callable
+from html import escape as html_escape
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,7 @@ def evenly_spaced_steps(last: int, num_frames: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, last, num_frames)).astype(int))
 
 
-def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *, interval_ms: int) -> str:
+def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *, interval_ms: int, alt: str) -> str:
     """The HTML of a ``to_jshtml()`` player showing ``draw(0), ..., draw(num_frames - 1)`` on ``fig``.
 
     The figure is laid out once, with the texts of the last frame in place, and the layout is
@@ -45,6 +46,8 @@ def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *
         draw: ``draw(i)`` updates the figure's artists to frame ``i`` (it may return them).
         num_frames: the number of frames, ``>= 1``.
         interval_ms: time between frames when the player plays.
+        alt: what the frames show, in plain words, for screen readers: it becomes the alt text
+            of the player's image (every frame shares it).
 
     Returns:
         The HTML as a string; the player starts on frame 0 and plays once.
@@ -53,7 +56,21 @@ def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *
 
     freeze_layout(fig, draw, num_frames)
     animation = FuncAnimation(fig, draw, frames=num_frames, interval=interval_ms, blit=False, repeat=False)
-    return palette_frames(animation.to_jshtml(default_mode="once"))
+    return with_alt_text(palette_frames(animation.to_jshtml(default_mode="once")), alt)
+
+
+# The image a to_jshtml() player shows its frames in: `<img id="_anim_img<hex>">`.
+_FRAME_IMG = re.compile(r'<img id="_anim_img[0-9a-f]+"')
+
+
+def with_alt_text(html: str, alt: str) -> str:
+    """A ``to_jshtml()`` player's HTML with ``alt`` (escaped) as the alt text of its frame image."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the frames; got {alt!r}")
+    found = _FRAME_IMG.findall(html)
+    if len(found) != 1:
+        raise ValueError(f"expected one player image in the HTML, found {len(found)}")
+    return _FRAME_IMG.sub(lambda m: f'{m.group(0)} alt="{html_escape(alt, quote=True)}"', html)
 
 
 def freeze_layout(fig: Figure, draw: Callable[[int], object], num_frames: int) -> None:

@@ -496,7 +496,10 @@ def snapshot_scrubber_html(
         panel.show(traj[t], densities[t], *_snapshot_texts(schedule, t, drift, traj[t], variances[t]))
         return panel.dynamic_artists
 
-    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms)
+    alt = (f"Player with a slider over the step t, {len(steps)} frames from t = {steps[0]} to {steps[-1]}: "
+           f"a histogram of {traj.shape[1]:,} particles of a 1-D forward chain at that t, with the exact "
+           "density of x_t drawn over it as a curve.")
+    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms, alt=alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -867,7 +870,11 @@ def schedule_scrubber_html(
         suptitle.set_text(f"A chain of T = {T} steps (legend: ᾱ and the KL in nats at its end)")
         return (*signal.values(), *noise.values(), *snr.values(), *marks.values(), now, suptitle, legend)
 
-    return jshtml_player(fig, draw, len(Ts), interval_ms=interval_ms)
+    alt = (f"Player with a slider over the number of steps T, {len(Ts)} frames from T = {Ts[0]} to {Ts[-1]}, for the "
+           f"schedules {', '.join(names)}: three panels, alpha-bar (solid) and 1 minus alpha-bar (dashed) against t, the "
+           "signal-to-noise ratio on a log scale, and the KL divergence from q(x_T given x_0) to the standard normal "
+           "against T with the current T marked.")
+    return jshtml_player(fig, draw, len(Ts), interval_ms=interval_ms, alt=alt)
 
 
 # --------------------------------------------------------------------------------------------

@@ -453,7 +453,11 @@ def diffusion_2d_animation_html(
         suptitle.set_text(_step_title(t, _alpha_bar(schedule, t)))
         return (*scatters, suptitle)
 
-    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms)
+    names = ", ".join(label for label in rows if label)
+    alt = (f"Player with a slider over the step t, {len(steps)} frames from t = {steps[0]} to {steps[-1]}: "
+           f"{len(rows)} scatter plot{'s' if len(rows) > 1 else ''} of 2-D particles{f' ({names})' if names else ''}, "
+           "all at the same t, each particle coloured by where it started.")
+    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms, alt=alt)
 
 
 def snr_crossings(schedule: Schedule, feature_sizes: Sequence[float]) -> dict[float, int | None]:
@@ -779,7 +783,11 @@ def score_field_scrubber_html(
             panel.show(field, t, vectors[field, t], abar, None if traj is None else traj[t])
         return tuple(a for panel in panels for a in panel.dynamic_artists)
 
-    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms)
+    words = {"score": "the score", "denoiser": "the denoiser (the expected clean point)", "eps": "the optimal noise prediction"}
+    alt = (f"Player with a slider over the step t, {len(steps)} frames from t = {steps[0]} to {steps[-1]}: "
+           f"{' and '.join(words.get(f, f) for f in fields)} of a 2-D Gaussian mixture at that t, drawn as arrows "
+           "on a grid over the mixture's contours" + (", with the particles of a reverse run at that t." if traj is not None else "."))
+    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms, alt=alt)
 
 
 def plot_samples_on_density(
@@ -1160,7 +1168,10 @@ def gaussian_conditioning_scrubber_html(
     fig = _figure(figsize, dpi=dpi)
     ax_scatter, ax_hist = fig.subplots(1, 2, width_ratios=[1, 1.25])
     panel = _ConditioningPanel(ax_scatter, ax_hist, x, mu, sigma, values.tolist(), width=width, lim=lim, bins=bins)
-    return jshtml_player(fig, lambda i: panel.show(float(values[i])), values.shape[0], interval_ms=interval_ms)
+    alt = (f"Player with a slider over the conditioning value a, {values.shape[0]} frames from a = {values[0]:g} "
+           f"to {values[-1]:g}: a scatter of {x.shape[0]:,} samples of a 2-D Gaussian with the slice where x1 is near a "
+           "marked, and beside it the histogram of x2 within that slice against the conditional Gaussian density.")
+    return jshtml_player(fig, lambda i: panel.show(float(values[i])), values.shape[0], interval_ms=interval_ms, alt=alt)
 
 
 def plot_mixture_1d(

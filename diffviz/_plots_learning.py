@@ -372,7 +372,11 @@ def eps_scrubber_html(
         panel.show(ts[k], learned[k], exact[k], None if densities is None else densities[k])
         return panel.dynamic_artists
 
-    return jshtml_player(fig, draw, len(ts), interval_ms=interval_ms)
+    alt = (f"Player with a slider over the step t, {len(ts)} frames from t = {ts[0]} to {ts[-1]}: the network's noise "
+           "prediction (dashed) and the exact optimal noise prediction (solid) against x"
+           + (", over a grey silhouette of the density of x_t" if densities is not None else "")
+           + ", with their weighted RMS difference in the title.")
+    return jshtml_player(fig, draw, len(ts), interval_ms=interval_ms, alt=alt)
 
 
 def plot_eps_error_by_t(
@@ -681,7 +685,10 @@ def reverse_animation_html(
         title.set_text(f"t = {times[row]}" + ("  (noise)" if row == traj.shape[0] - 1 else "  (samples)" if row == 0 else ""))
         return scatter, title
 
-    return jshtml_player(fig, draw, len(rows), interval_ms=interval_ms)
+    alt = (f"Player with a slider, {len(rows)} frames from t = {times[rows[0]]} (Gaussian noise) to t = {times[rows[-1]]} "
+           f"(the samples): a scatter of {points.shape[1]:,} 2-D points as the sampler carries them from noise towards "
+           "the data" + (", drawn faintly behind them." if data is not None else "."))
+    return jshtml_player(fig, draw, len(rows), interval_ms=interval_ms, alt=alt)
 
 
 def plot_quality_vs_steps(

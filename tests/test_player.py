@@ -59,13 +59,16 @@ def _visibly_different(a: np.ndarray, b: np.ndarray) -> str | None:
     return None
 
 
+ALT = 'A sine curve shifting to the right over 5 frames, with "quotes" & an ampersand.'
+
+
 @pytest.fixture(scope="module")
 def players():
     """(matplotlib's own player HTML, the package's player HTML) of the same 5 frames."""
     fig, draw = _figure_and_draw()
     _player.freeze_layout(fig, draw, 5)
     reference = FuncAnimation(fig, draw, frames=5, interval=100, blit=False, repeat=False).to_jshtml(default_mode="once")
-    ours = _player.jshtml_player(*_figure_and_draw(), 5, interval_ms=100)
+    ours = _player.jshtml_player(*_figure_and_draw(), 5, interval_ms=100, alt=ALT)
     return reference, ours
 
 
@@ -89,7 +92,21 @@ def test_only_the_frames_change(players):
     def skeleton(html: str) -> str:  # frames elided, and the random 32-hex-digit id of each player
         return re.sub(r"[0-9a-f]{32}", "<id>", strip.sub(lambda m: m.group(1) + "..." + m.group(3), html))
 
-    assert skeleton(reference) == skeleton(ours)
+    alt = ' alt="A sine curve shifting to the right over 5 frames, with &quot;quotes&quot; &amp; an ampersand."'
+    assert ours.count(alt) == 1 and "alt=" not in reference
+    assert skeleton(reference) == skeleton(ours.replace(alt, ""))  # the alt text, escaped, is the only other change
+
+
+def test_alt_text_goes_on_the_one_player_image_or_fails():
+    html = '<div><img id="_anim_img0123abcd">\n<input type="range"></div>'
+    assert _player.with_alt_text(html, "frames <1>") == '<div><img id="_anim_img0123abcd" alt="frames &lt;1&gt;">\n<input type="range"></div>'
+    for bad in ("", "   ", None):
+        with pytest.raises(ValueError, match="alt must be a non-empty"):
+            _player.with_alt_text(html, bad)
+    with pytest.raises(ValueError, match="found 0"):
+        _player.with_alt_text("<div></div>", "frames")
+    with pytest.raises(ValueError, match="found 2"):
+        _player.with_alt_text(html + html, "frames")
 
 
 def test_a_two_colour_palette_would_fail_the_picture_check(players):
@@ -113,9 +130,19 @@ def spied_players(monkeypatch):
     """Each module's player replaced by a spy that keeps ``(fig, draw, num_frames)``."""
     from diffviz import _plots, _plots_2d, _plots_learning
 
-    calls = []
+    class Calls(list):
+        alts: list[str]
+
+    calls = Calls()
+    calls.alts = []
+
+    def spy(fig, draw, n, **kw):
+        calls.append((fig, draw, n))
+        calls.alts.append(kw["alt"])
+        return ""
+
     for module in (_plots, _plots_2d, _plots_learning):
-        monkeypatch.setattr(module, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
+        monkeypatch.setattr(module, "jshtml_player", spy)
     return calls
 
 
@@ -170,3 +197,14 @@ def test_every_player_keeps_its_texts_inside_the_frame(spied_players):
     names = ["chapter 2", "chapter 3", "chapter 4", "chapter 5", "chapter 1", "chapter 6", "chapter 7"]  # call order
     problems = {name: _overhang(*call) for name, call in zip(names, spied_players, strict=True)}
     assert not any(problems.values()), {name: found for name, found in problems.items() if found}
+    # Each player describes its frames for screen readers, in plain words (no TeX), with the
+    # frame count and range it was given.
+    alts = dict(zip(names, spied_players.alts, strict=True))
+    assert all(80 <= len(a) <= 600 and not re.search(r"[$\\]", a) for a in alts.values()), alts
+    assert "6 frames from t = 0 to t" not in alts["chapter 2"] and "6 frames from t = 0 to 100" in alts["chapter 2"]
+    assert "3 frames from T = 10 to 1000" in alts["chapter 3"] and "cosine (s = 0.008)" in alts["chapter 3"]
+    assert "4 scatter plots" in alts["chapter 4"] and "checkerboard" in alts["chapter 4"]
+    assert "from t = 1000 to 1" in alts["chapter 5"] and "particles of a reverse run" in alts["chapter 5"]
+    assert "3 frames from a = -2 to 2" in alts["chapter 1"]
+    assert "density of x_t" in alts["chapter 6"] and "from t = 1 to 1000" in alts["chapter 6"]
+    assert "5 frames" in alts["chapter 7"] and "t = 30 (Gaussian noise) to t = 0" in alts["chapter 7"]
