@@ -493,6 +493,14 @@ def test_page_is_complete_offline(browser, site_url, stem):
         assert wide == [], f"tables wider than the text column ([width, room] in px): {wide}"
         if stem.startswith("notebooks/"):
             assert page.locator("img").count() >= 1
+            # Figures carry a description for screen readers (cell metadata mystnb.image.alt,
+            # tests/test_notebooks.py); without it MyST-NB's alt is the image's file name.
+            # (The players' frame images are left out: their alt is not set per frame.)
+            unnamed = page.evaluate(
+                "() => [...document.querySelectorAll('main .cell_output img:not([id^=\"_anim_img\"])')]"
+                ".map(i => i.getAttribute('alt') || '').filter(a => a.length < 40 || a.includes('_images/'))"
+            )
+            assert unnamed == [], f"figures without alt text: {unnamed}"
             # Exercise solutions are folded away; live-kernel widgets are hidden with a note.
             for cell in page.locator("div.cell.tag_solution").all():
                 assert not cell.is_visible() or cell.locator("xpath=ancestor::details[not(@open)]").count() > 0

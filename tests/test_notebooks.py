@@ -222,6 +222,70 @@ def test_widget_check_can_fail():
     assert len(widget_problems(nb)) == 2  # not tagged, and no player
 
 
+# --- alt text ------------------------------------------------------------------------------------
+# Every figure a chapter draws carries a description for screen readers in the rendered book:
+# cell metadata {"mystnb": {"image": {"alt": "..."}}}, which MyST-NB puts in the figure's alt
+# attribute (without it the alt is the image's file name). Plain text, read aloud: no TeX.
+ALT_MIN, ALT_MAX = 80, 600
+
+
+def alt_text(cell) -> str | None:
+    return cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+
+
+def alt_text_format_problems(nb) -> list[str]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        alt = alt_text(cell)
+        if alt is None:
+            continue
+        if cell.cell_type != "code":
+            problems.append(f"cell {i}: alt text on a {cell.cell_type} cell")
+        elif not isinstance(alt, str) or not ALT_MIN <= len(alt) <= ALT_MAX:
+            problems.append(f"cell {i}: alt text should be {ALT_MIN}-{ALT_MAX} characters of plain text")
+        elif re.search(r"[$\\`]|\*\*", alt):
+            problems.append(f"cell {i}: alt text is read aloud; write it without TeX or Markdown: {alt[:60]!r}")
+    return problems
+
+
+def alt_text_problems(executed_nb) -> list[str]:
+    """Figures without alt text, alt text on cells that draw no figure, and badly formed alt text."""
+    problems = alt_text_format_problems(executed_nb)
+    for i, cell in enumerate(executed_nb.cells):
+        if cell.cell_type != "code":
+            continue
+        draws = any("image/png" in o.get("data", {}) for o in cell.outputs)
+        if draws and alt_text(cell) is None:
+            problems.append(f"cell {i} draws a figure but has no alt text (metadata mystnb.image.alt)")
+        if not draws and alt_text(cell) is not None:
+            problems.append(f"cell {i} has alt text but draws no figure")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_alt_texts_are_plain_text(path):
+    assert alt_text_format_problems(read(path)) == []
+
+
+def test_alt_text_check_can_fail():
+    new = nbformat.v4
+    figure = new.new_code_cell("dv.plot_schedules(schedule)")
+    figure.outputs = [new.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})]
+    text = new.new_code_cell("print(1)")
+    text.outputs = [new.new_output("stream", text="1\n")]
+    nb = new.new_notebook(cells=[figure, text])
+    assert alt_text_problems(nb) == ["cell 0 draws a figure but has no alt text (metadata mystnb.image.alt)"]
+    good = "Line plot of alpha-bar against t for three schedules; the cosine curve falls last."
+    figure.metadata["mystnb"] = {"image": {"alt": good}}
+    assert alt_text_problems(nb) == []
+    text.metadata["mystnb"] = {"image": {"alt": good}}
+    assert alt_text_problems(nb) == ["cell 1 has alt text but draws no figure"]
+    del text.metadata["mystnb"]
+    for bad in ("too short", good.replace("alpha-bar", "$\\bar\\alpha_t$"), good + " **bold**"):
+        figure.metadata["mystnb"]["image"]["alt"] = bad
+        assert len(alt_text_problems(nb)) == 1, bad
+
+
 # --- execution -----------------------------------------------------------------------------------
 
 
@@ -266,6 +330,7 @@ def test_executes_top_to_bottom(path, executed, record_property, capsys):
     assert not errors, errors
     images = sum("image/png" in o.get("data", {}) for c in code_cells(nb) for o in c.outputs)
     assert images >= 3, "figures should render inline (image/png) in a real kernel"
+    assert alt_text_problems(nb) == []
 
 
 @pytest.mark.slow
