@@ -439,7 +439,8 @@ def plot_snapshot_grid(
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
     kind = r"with the $\sqrt{1-\beta}$ shrink (DDPM)" if drift else "without the shrink (random walk)"
-    fig.suptitle(rf"Rows: $\beta$; columns: step $t$; {kind}", fontsize=10)
+    layout = r"Rows: $\beta$" if rows > 1 else rf"$\beta = {float(next(iter(trajectories))):.3g}$"
+    fig.suptitle(rf"{layout}; columns: step $t$; {kind}", fontsize=10)
     return fig
 
 

@@ -160,6 +160,9 @@ def test_snapshot_grid_has_one_exact_panel_per_beta_and_t(mixture, chains):
             expected = mixture_pdf(mixture, x, scale=np.sqrt(abar), added_var=1 - abar)
             np.testing.assert_allclose(curve.get_ydata(), expected, rtol=2e-4, atol=1e-6)
             assert f"t = {t}" in fig.axes[row * len(ts) + col].get_title()
+    assert fig.get_suptitle().startswith(r"Rows: $\beta$; columns: step $t$")
+    one_row = dv.plot_snapshot_grid({0.03: chains[0]}, mixture, ts)  # one beta: the title names it instead of rows
+    assert one_row.get_suptitle().startswith(r"$\beta = 0.03$; columns: step $t$")
 
 
 def test_scrubber_html_embeds_one_frame_per_step_and_stays_small(mixture, schedule, chains):
