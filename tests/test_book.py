@@ -233,6 +233,44 @@ def test_reference_entries_are_well_formed():
     assert len(arxiv_seen) == len(set(arxiv_seen)) >= 20
 
 
+GLOSSARY_ENTRY = re.compile(r"^- \*\*([^*]+)\*\*: (.*?)(?=^- \*\*|\Z)", re.MULTILINE | re.DOTALL)
+
+
+def glossary_problems(text: str, chapters: dict[int, str]) -> list[str]:
+    """Entries out of alphabetical order, citing a chapter that does not exist, or whose term
+    (any comma-separated form of it, without the dollar signs) none of its cited chapters uses."""
+    entries = GLOSSARY_ENTRY.findall(text)
+    problems = []
+    names = [term.lower() for term, _ in entries]
+    if names != sorted(names):
+        problems.append(f"not in alphabetical order: {names}")
+    for term, body in entries:
+        cited = {int(n) for group in re.findall(r"chapters? ((?:\d+(?:,? and |, )?)+)", body) for n in re.findall(r"\d+", group)}
+        if not cited <= set(chapters):
+            problems.append(f"{term}: cites chapters {sorted(cited - set(chapters))}, which do not exist")
+        forms = [f.strip().strip("$").lower() for f in term.split(",")]
+        known = cited & set(chapters)
+        if known and not any(form in chapters[n].lower() for form in forms for n in known):
+            problems.append(f"{term}: none of chapters {sorted(cited)} uses it")
+    return problems
+
+
+def test_glossary_is_in_the_book_sorted_and_true_to_its_chapters():
+    docs = [f.removesuffix(".md") for f in toc_entries(load_yaml("toc.yml"))[0]]
+    assert "book/glossary" in docs and "glossary.md" in (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    texts = course_texts()
+    chapters = {int(p.name[:2]): texts[p.name] for p in NOTEBOOKS}
+    assert len(GLOSSARY_ENTRY.findall(text)) >= 30
+    assert glossary_problems(text, chapters) == []
+    bad = "- **zeta**: a letter (chapter 3).\n- **alpha**: a letter (chapter 42).\n- **beta, $b_t$**: noise (chapter 2).\n"
+    assert glossary_problems(bad, {2: "the $b_t$ of step t", 3: "no greek here"}) == [
+        "not in alphabetical order: ['zeta', 'alpha', 'beta, $b_t$']",
+        "zeta: none of chapters [3] uses it",
+        "alpha: cites chapters [42], which do not exist",
+    ]
+
+
 def test_citation_checks_can_fail():
     entries = reference_entries(
         "## A\n\n- **Ho, Jain and Abbeel (2020).** *DDPM.* [arXiv:2006.11239](https://arxiv.org/abs/2006.11239).\n"
@@ -467,7 +505,7 @@ def test_player_and_solution_counts_can_fail(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("stem", ["book/intro", "book/formulas", "book/references", "book/teachers_guide", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
+@pytest.mark.parametrize("stem", ["book/intro", "book/formulas", "book/glossary", "book/references", "book/teachers_guide", *(f"notebooks/{s}" for s in chapter_ids())], ids=lambda s: s.split("/")[-1])
 def test_page_is_complete_offline(browser, site_url, stem):
     html = SITE / f"{stem}.html"
     assert html.is_file(), f"{html.relative_to(ROOT)} missing: the built book is older than notebooks/ (run `make book`)"
