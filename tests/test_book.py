@@ -533,9 +533,10 @@ def test_page_is_complete_offline(browser, site_url, stem):
             assert page.locator("img").count() >= 1
             # Figures carry a description for screen readers (cell metadata mystnb.image.alt,
             # tests/test_notebooks.py); without it MyST-NB's alt is the image's file name.
-            # (The players' frame images are left out: their alt is not set per frame.)
+            # (Left out: the players' frame image, whose alt the player sets, and the outputs of
+            # live-widget cells, which the book hides.)
             unnamed = page.evaluate(
-                "() => [...document.querySelectorAll('main .cell_output img:not([id^=\"_anim_img\"])')]"
+                "() => [...document.querySelectorAll('main .cell:not(.tag_widget) .cell_output img:not([id^=\"_anim_img\"])')]"
                 ".map(i => i.getAttribute('alt') || '').filter(a => a.length < 40 || a.includes('_images/'))"
             )
             assert unnamed == [], f"figures without alt text: {unnamed}"
@@ -577,10 +578,12 @@ def test_forward_chapter_scrubber_changes_the_frame_and_screenshot(browser, site
 
 
 def move_player(page, player) -> None:
-    """Scrub one to_jshtml() player with the keyboard; assert its frame changes and loads."""
+    """Scrub one to_jshtml() player with the keyboard; assert its frame changes and loads, and
+    that it describes its frames for screen readers (an alt text on the frame image)."""
     slider = player.locator("input.anim-slider")
     frame = player.locator("img[id^=_anim_img]")
     assert slider.count() == 1 and frame.count() == 1, "not a to_jshtml() player"
+    assert len(frame.get_attribute("alt") or "") >= 80, "the player's frame image has no description (alt)"
     player.scroll_into_view_if_needed()
     last = int(slider.get_attribute("max"))
     assert last >= 1 and slider.input_value() == "0", "a player should start on its first frame"
