@@ -20,10 +20,10 @@ import time
 
 import jax
 import jax.numpy as jnp
-
-import diffviz as dv
 from train_step_breakdown import ACTIVATIONS  # the same activations (GELU in two forms, ReLU, none)
 from train_throughput import sgemm_gflops
+
+import diffviz as dv
 
 N, STEPS, WIDTH, DEPTH, EMB = 10_000, 100, 64, 3, 16
 

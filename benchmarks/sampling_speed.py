@@ -22,9 +22,9 @@ import time
 
 import jax
 import optax
+from train_throughput import sgemm_gflops
 
 import diffviz as dv
-from train_throughput import sgemm_gflops
 
 N = 10_000
 

@@ -17,10 +17,10 @@ import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import numpy as np
 
-import diffviz as dv  # noqa: E402
+import diffviz as dv
 
 TARGET_MS = 50.0
 

@@ -20,9 +20,9 @@ import time
 
 import jax
 import jax.numpy as jnp
+from train_throughput import MACS_PER_EXAMPLE, sgemm_gflops
 
 import diffviz as dv
-from train_throughput import MACS_PER_EXAMPLE, sgemm_gflops
 
 WIDTH = 128
 ACTIVATIONS = {

@@ -29,7 +29,8 @@ and a Gaussian decoder :math:`p_\theta(x_0|x_1) = \mathcal N(\mu_\theta(x_1, 1),
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

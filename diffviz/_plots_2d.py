@@ -36,8 +36,8 @@ from diffviz._mixture import (
     optimal_denoiser,
     optimal_eps,
 )
-from diffviz._plots import _figure  # one figure factory for every plot module
 from diffviz._player import evenly_spaced_steps, jshtml_player
+from diffviz._plots import _figure  # one figure factory for every plot module
 from diffviz._schedules import Schedule
 
 if TYPE_CHECKING:

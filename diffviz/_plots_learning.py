@@ -30,8 +30,8 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture
-from diffviz._plots import _figure, _floor_note  # one figure factory for every plot module
 from diffviz._player import evenly_spaced_steps, jshtml_player
+from diffviz._plots import _figure, _floor_note  # one figure factory for every plot module
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -45,8 +45,8 @@ from jax import lax
 from jax.tree_util import Partial
 
 from diffviz import _validate as v
-from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._losses import reverse_mean
+from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._model import apply_denoiser
 from diffviz._posterior import eps_to_x0, posterior_params, x0_to_eps
 from diffviz._schedules import Schedule

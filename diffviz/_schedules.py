@@ -105,7 +105,7 @@ def schedule_from_betas(betas) -> Schedule:
     if np.any(bad):
         raise ValueError(f"betas must lie in the open interval (0, 1); got {float(betas[np.argmax(bad)])!r}")
     log_alpha_bars = np.concatenate([[0.0], np.cumsum(np.log1p(-betas))])
-    f32 = lambda a: jnp.asarray(np.asarray(a, np.float32))  # noqa: E731  (cast in NumPy: no XLA kernel per T)
+    f32 = lambda a: jnp.asarray(np.asarray(a, np.float32))  # cast in NumPy: no XLA kernel per T
     return Schedule(
         betas=f32(np.concatenate([[0.0], betas])),
         alpha_bars=f32(np.exp(log_alpha_bars)),

@@ -192,7 +192,7 @@ def test_swiss_roll_lies_on_the_documented_spiral():
 
 
 def test_noise_has_the_documented_size():
-    m, s = _swiss_constants()
+    _, s = _swiss_constants()
     clean = np.asarray(sample_swiss_roll(_k(11), N, noise=0.0), dtype=np.float64)
     noisy = np.asarray(sample_swiss_roll(_k(11), N, noise=0.5), dtype=np.float64)
     # same key: same angles, so the difference is the (scaled) noise alone

@@ -135,7 +135,7 @@ def test_digit_grid_draws_every_image_as_given():
     assert sorted(drawn) == sorted(f"digit:{i}" for i in range(13))  # 3 rows of 5, two empty slots
     assert len(fig.axes) == 1
     # reading order: image 7 is row 1, column 2 of the grid (y grows downwards)
-    left, right, bottom, top = drawn["digit:7"].get_extent()
+    left, right, _, top = drawn["digit:7"].get_extent()
     first = drawn["digit:0"].get_extent()
     assert left > first[0] and top > first[3] and right - left == pytest.approx(1.0)
     assert drawn["digit:5"].get_extent()[0] == pytest.approx(first[0])  # image 5 starts row 1

@@ -155,7 +155,7 @@ def test_prior_kl_shows_when_T_is_too_small():
 @given(beta=st.floats(1e-3, 0.3), T=st.sampled_from([1, 7, 60]), x0=st.floats(-5, 5), frac=st.floats(0, 1))
 def test_marginal_properties_for_all_parameters(beta, T, x0, frac):
     s = dv.constant_schedule(beta, T)
-    t = int(round(frac * T))
+    t = round(frac * T)
     mean, std = dv.marginal_params(s, jnp.float32(x0), t)
     abar = (1 - np.float32(beta)) ** t
     assert float(mean) == pytest.approx(np.sqrt(abar) * np.float32(x0), rel=1e-4, abs=1e-5)

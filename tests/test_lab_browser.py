@@ -109,7 +109,7 @@ def lab():
     port, token = free_port(), secrets.token_hex(24)
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 (closed in the finaliser)
+    log = open(tmp / "server.log", "wb")  # closed in the finaliser
     server = subprocess.Popen(
         [
             str(JUPYTER), "lab", "--no-browser",

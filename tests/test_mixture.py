@@ -51,7 +51,7 @@ def test_diffused_density_matches_closed_form_samples(t, key):
     x0 = dv.sample_mixture(k1, MIX1, 40_000)
     xt = np.asarray(dv.sample_marginal(k2, S, x0, t)[0], np.float64)[:, 0]
     w, m, s = np_diffused(MIX1, t)
-    cdf = lambda x: np.sum(np.asarray(w)[None, :] * stats.norm.cdf(x[:, None], m[:, 0], s[:, 0]), axis=1)  # noqa: E731
+    cdf = lambda x: np.sum(np.asarray(w)[None, :] * stats.norm.cdf(x[:, None], m[:, 0], s[:, 0]), axis=1)
     assert stats.kstest(xt, cdf).pvalue > 1e-3
     # And the histogram against the density itself.
     hist, edges = np.histogram(xt, bins=60, density=True)

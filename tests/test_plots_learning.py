@@ -263,7 +263,7 @@ def test_every_2d_sample_picture_keeps_the_data_whole_and_leaves_runaways_out(rn
     dv.reverse_animation_html(traj, num_frames=3, data=data)
     figs.append(captured_player[0][0])
     for fig in figs:
-        (x_lo, x_hi), (y_lo, y_hi) = fig.axes[0].get_xlim(), fig.axes[0].get_ylim()
+        (_, x_hi), (y_lo, _) = fig.axes[0].get_xlim(), fig.axes[0].get_ylim()
         assert x_hi > 3.0 and y_lo < -3.0, "the edge data point is outside the axes"
         assert x_hi < 10.0, "the runaway sample stretched the axes"
 

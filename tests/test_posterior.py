@@ -74,7 +74,7 @@ def test_posterior_by_monte_carlo_conditioning(key):
 @given(beta=st.floats(1e-3, 0.5), frac=st.floats(0, 1))
 def test_posterior_variance_lies_between_zero_and_beta(beta, frac):
     s = dv.constant_schedule(beta, 40)
-    t = 1 + int(round(frac * 39))
+    t = 1 + round(frac * 39)
     var = float(dv.posterior_variance(s, t))
     assert 0.0 <= var <= float(s.betas[t]) * (1 + 1e-6)
 
@@ -82,7 +82,7 @@ def test_posterior_variance_lies_between_zero_and_beta(beta, frac):
 @given(frac=st.floats(0, 1), x_t=st.floats(-4, 4), eps=st.floats(-4, 4))
 def test_parameterisations_round_trip(frac, x_t, eps):
     s = SCHEDULES["linear"]
-    t = 1 + int(round(frac * (s.T - 1)))
+    t = 1 + round(frac * (s.T - 1))
     x_t, eps = jnp.float32(x_t), jnp.float32(eps)
     x0 = dv.eps_to_x0(s, x_t, eps, t)
     assert float(dv.x0_to_eps(s, x_t, x0, t)) == pytest.approx(float(eps), rel=1e-3, abs=2e-3)
@@ -97,7 +97,7 @@ def test_reverse_step_is_the_posterior_at_the_predicted_clean_point(name, frac, 
     identity behind DDPM's reverse step), computed here in float64 from the schedule's arrays;
     the two variances are beta_t and the posterior's beta-tilde."""
     s = SCHEDULES[name]
-    t = 2 + int(round(frac * (s.T - 2)))
+    t = 2 + round(frac * (s.T - 2))
     # 1 - abar from the schedule's own array: near t = 0, 1 - float32(abar) loses the digits it keeps.
     abar, abar_prev, beta, om, om_prev = (
         float(np.float64(a))

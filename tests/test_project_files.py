@@ -12,6 +12,8 @@ broken in-memory inputs, so a check that silently stopped working would fail.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -356,3 +358,27 @@ def test_python_mismatch_is_reported():
     assert python_mismatch(SpecifierSet("==3.10.*"), requires)
     assert python_mismatch(SpecifierSet(">=3.9"), requires)
     assert python_mismatch(SpecifierSet("==2.7.*"), requires)  # admits no 3.x
+
+
+# --------------------------------------------------------------------------
+# Lint: ruff, with the rules in pyproject.toml ([tool.ruff])
+# --------------------------------------------------------------------------
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *args],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+def test_the_code_passes_ruff():
+    """Package, tests, benchmarks, scripts, the book's extensions and the notebooks' code."""
+    result = ruff(str(ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_check_can_fail(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n\n\ndef f(x):\n    y = x\n    return undefined_name\n")
+    result = ruff("--config", str(ROOT / "pyproject.toml"), str(bad))
+    assert result.returncode == 1
+    assert all(code in result.stdout for code in ("F401", "F841", "F821")), result.stdout

@@ -82,7 +82,7 @@ def ddpm_path(request):
 
 
 def test_ddpm_with_exact_eps_reproduces_the_1d_mixture(ddpm_path):
-    variance, path = ddpm_path
+    _, path = ddpm_path
     assert path.shape == (SCHEDULE.T + 1, N, 1) and path.dtype == jnp.float32
     assert _mixture_failures(np.asarray(path[0], np.float64)[:, 0], BIMODAL) == []
     # index T of the trajectory is the starting noise, N(0, 1)

@@ -133,17 +133,17 @@ def test_variational_bound_with_the_exact_eps_is_a_tight_upper_bound():
     """
     n = 8000
     x0 = dv.sample_mixture(jax.random.key(5), MIX, n)
-    eps_exact = lambda x, t: dv.optimal_eps(S, MIX, x[None], t)[0]  # noqa: E731
+    eps_exact = lambda x, t: dv.optimal_eps(S, MIX, x[None], t)[0]
     keys = jax.random.split(jax.random.key(6), n)
     nll = -np.asarray(dv.mixture_log_prob(MIX, x0), np.float64)
     for variance, max_gap in (("beta", 0.05), ("beta_tilde", 1.0)):
-        terms = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(eps_exact, S, k, x, variance=variance)))(keys, x0)
+        terms = jax.jit(jax.vmap(lambda k, x, v=variance: dv.variational_bound(eps_exact, S, k, x, variance=v)))(keys, x0)
         gap = np.asarray(terms.total, np.float64) - nll
         se = gap.std() / np.sqrt(n)
         assert gap.mean() > -3 * se, (variance, gap.mean(), se)
         assert gap.mean() < max_gap, (variance, gap.mean())
     # A bad predictor (zeros) gives a much looser bound: the check can fail.
-    zeros = lambda x, t: jnp.zeros_like(x)  # noqa: E731
+    zeros = lambda x, t: jnp.zeros_like(x)
     bad = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(zeros, S, k, x)))(keys[:500], x0[:500])
     assert float(jnp.mean(bad.total)) > nll[:500].mean() + 1.0
     bits = dv.nats_to_bits_per_dim(terms.total.mean(), 1)
@@ -246,11 +246,11 @@ def test_eps_loss_is_zero_for_the_true_noise_and_matches_a_direct_computation():
     x0, eps, t = jnp.asarray([0.5, -1.0]), jnp.asarray([0.3, 1.2]), 400
     abar = float(S.alpha_bars[t])
     x_t = np.sqrt(abar) * np.asarray(x0) + np.sqrt(1 - abar) * np.asarray(eps)
-    oracle = lambda x, s: (x - jnp.sqrt(S.alpha_bars[s]) * x0) / jnp.sqrt(S.one_minus_alpha_bars[s])  # noqa: E731
+    oracle = lambda x, s: (x - jnp.sqrt(S.alpha_bars[s]) * x0) / jnp.sqrt(S.one_minus_alpha_bars[s])
     assert float(dv.eps_loss(oracle, S, x0, t, eps)) == pytest.approx(0.0, abs=1e-8)
-    zero = lambda x, s: jnp.zeros_like(x)  # noqa: E731
+    zero = lambda x, s: jnp.zeros_like(x)
     assert float(dv.eps_loss(zero, S, x0, t, eps)) == pytest.approx(float(np.mean(np.asarray(eps) ** 2)), rel=1e-6)
-    shifted = lambda x, s: x  # noqa: E731
+    shifted = lambda x, s: x
     assert float(dv.eps_loss(shifted, S, x0, t, eps)) == pytest.approx(float(np.mean((x_t - np.asarray(eps)) ** 2)), rel=1e-5)
 
 
@@ -258,7 +258,7 @@ def test_batch_loss_draws_t_uniformly_from_1_to_T():
     """A predictor that answers t itself makes the loss (t - eps)^2, whose batch mean is
     E[t^2] + 1: 39.5 for t uniform on 1..10, 29.5 on 0..9 and 36 on 0..10 (s.e. here ~0.1)."""
     s = dv.constant_schedule(0.1, 10)
-    says_t = lambda x, t: jnp.full_like(x, t)  # noqa: E731
+    says_t = lambda x, t: jnp.full_like(x, t)
     loss = float(dv.batch_eps_loss(says_t, s, jax.random.key(2), jnp.zeros((100_000, 1))))
     assert loss == pytest.approx(11 * 21 / 6 + 1, abs=0.5)
 
@@ -282,7 +282,7 @@ def test_fit_runs_an_uneven_last_chunk_and_draws_new_batches_in_every_chunk():
 
 
 def test_batch_loss_of_the_zero_predictor_is_the_noise_variance():
-    zero = lambda x, s: jnp.zeros_like(x)  # noqa: E731
+    zero = lambda x, s: jnp.zeros_like(x)
     x0 = jnp.zeros((20_000, 2))
     assert float(dv.batch_eps_loss(zero, S, jax.random.key(0), x0)) == pytest.approx(1.0, abs=0.03)
 

@@ -13,12 +13,12 @@ import ipywidgets as widgets
 import jax
 import numpy as np
 import pytest
+from figtools import assert_floor_note_under_the_floor
 from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
 from diffviz import _widgets
-from figtools import assert_floor_note_under_the_floor
 
 N, T = 2000, 40
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
