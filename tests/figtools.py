@@ -75,3 +75,17 @@ def assert_floor_note_under_the_floor(ax, floor: float) -> None:
     note = notes[0].get_window_extent(renderer)
     assert note.y1 < floor_pixel, f"the note (top at {note.y1:.0f} px) reaches the floor line ({floor_pixel:.0f} px)"
     assert note.y0 >= ax.get_window_extent(renderer).y0, "the note hangs below the axes"
+
+
+# Alt text (figures' cell metadata mystnb.image.alt, and the players' frame image) is read
+# aloud by screen readers: a sentence or three of plain text, no TeX or Markdown.
+ALT_MIN, ALT_MAX = 80, 600
+
+
+def alt_text_problem(alt) -> str | None:
+    """Why ``alt`` is not a usable description, or None."""
+    if not isinstance(alt, str) or not ALT_MIN <= len(alt) <= ALT_MAX:
+        return f"alt text should be {ALT_MIN}-{ALT_MAX} characters of plain text"
+    if re.search(r"[$\\`]|\*\*", alt):
+        return f"alt text is read aloud; write it without TeX or Markdown: {alt[:60]!r}"
+    return None

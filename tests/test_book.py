@@ -40,6 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
+from figtools import ALT_MIN, alt_text_problem  # tests/figtools.py
 
 import diffviz
 
@@ -156,6 +157,12 @@ REFERENCE_ENTRY = re.compile(r"^- \*\*([^*]+?) \((\d{4})\)\.\*\*", re.MULTILINE)
 ARXIV_ID = re.compile(r"arXiv:(\d{2})(\d{2})\.(\d{4,5})\]\(https://arxiv\.org/abs/(\S+?)\)")
 
 
+def chapters_cited(text: str) -> set[int]:
+    """The chapter numbers in "chapter 3", "chapters 3 and 4", "chapters 5, 6 and 7", "chapters 2 to 8"."""
+    groups = re.findall(r"chapters? ((?:\d+(?:,? and |, | to )?)+)", text)
+    return {int(n) for group in groups for n in re.findall(r"\d+", group)}
+
+
 def reference_entries(text: str) -> list[tuple[list[str], int, str]]:
     """(surnames in order, year, the entry's whole text) of every entry of a references page."""
     starts = [m.start() for m in REFERENCE_ENTRY.finditer(text)] + [len(text)]
@@ -228,8 +235,7 @@ def test_reference_entries_are_well_formed():
             assert target == f"{yy}{mm}.{num}", (names[0], year, target)
             assert 1 <= int(mm) <= 12 and 0 <= year - (2000 + int(yy)) <= 2, (names[0], year, target)
             arxiv_seen.append(target)
-        for number in re.findall(r"chapters? ((?:\d+(?:, | and | to )?)+)", body):
-            assert {int(n) for n in re.findall(r"\d+", number)} <= chapters, (names[0], number)
+        assert chapters_cited(body) <= chapters, (names[0], sorted(chapters_cited(body) - chapters))
     assert len(arxiv_seen) == len(set(arxiv_seen)) >= 20
 
 
@@ -245,7 +251,7 @@ def glossary_problems(text: str, chapters: dict[int, str]) -> list[str]:
     if names != sorted(names):
         problems.append(f"not in alphabetical order: {names}")
     for term, body in entries:
-        cited = {int(n) for group in re.findall(r"chapters? ((?:\d+(?:,? and |, )?)+)", body) for n in re.findall(r"\d+", group)}
+        cited = chapters_cited(body)
         if not cited <= set(chapters):
             problems.append(f"{term}: cites chapters {sorted(cited - set(chapters))}, which do not exist")
         forms = [f.strip().strip("$").lower() for f in term.split(",")]
@@ -283,6 +289,7 @@ def test_citation_checks_can_fail():
     assert unmatched_citations(bad, entries) == [
         "b: Ho et al. 2019", "b: Song et al. (2021", "b: Dhariwal and Nichol's *Beat GANs* (2020", "b: Karras & Laine"]
     assert ARXIV_ID.findall("[arXiv:2006.11239](https://arxiv.org/abs/2006.11293)") == [("20", "06", "11239", "2006.11293")]
+    assert chapters_cited("chapter 3; chapters 5, 6 and 7; chapters 2 to 8, chapter 10's") == {2, 3, 5, 6, 7, 8, 10}
 
 
 def test_toc_check_can_fail():
@@ -537,7 +544,7 @@ def test_page_is_complete_offline(browser, site_url, stem):
             # live-widget cells, which the book hides.)
             unnamed = page.evaluate(
                 "() => [...document.querySelectorAll('main .cell:not(.tag_widget) .cell_output img:not([id^=\"_anim_img\"])')]"
-                ".map(i => i.getAttribute('alt') || '').filter(a => a.length < 40 || a.includes('_images/'))"
+                f".map(i => i.getAttribute('alt') || '').filter(a => a.length < {ALT_MIN} || a.includes('_images/'))"
             )
             assert unnamed == [], f"figures without alt text: {unnamed}"
             # Exercise solutions are folded away; live-kernel widgets are hidden with a note.
@@ -583,7 +590,7 @@ def move_player(page, player) -> None:
     slider = player.locator("input.anim-slider")
     frame = player.locator("img[id^=_anim_img]")
     assert slider.count() == 1 and frame.count() == 1, "not a to_jshtml() player"
-    assert len(frame.get_attribute("alt") or "") >= 80, "the player's frame image has no description (alt)"
+    assert alt_text_problem(frame.get_attribute("alt") or "") is None, "the player's frame image has no usable description (alt)"
     player.scroll_into_view_if_needed()
     last = int(slider.get_attribute("max"))
     assert last >= 1 and slider.input_value() == "0", "a player should start on its first frame"
