@@ -1056,6 +1056,8 @@ class _ConditioningPanel:
 
     def __init__(self, ax_scatter: Axes, ax_hist: Axes, x: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
                  x1_values: Sequence[float], *, width: float, lim: float, bins: int):  # fmt: skip
+        from matplotlib import patheffects
+
         self.x, self.mu, self.sigma, self.width = x, mu, sigma, width
         _, c_var = _conditional_gaussian(mu, sigma, 0.0)  # the conditional variance does not depend on a
         self.c_var = max(c_var, 1e-12)
@@ -1089,8 +1091,12 @@ class _ConditioningPanel:
                                    label=" ", gid="slice-histogram")  # fmt: skip
         (self.conditional,) = ax_hist.plot(self.grid, np.zeros_like(self.grid), color=_EXACT, lw=2,
                                            gid="conditional", label=" ")  # fmt: skip
+        # Drawn above the formula curve (zorder 3), each dash edged in white: with no
+        # correlation the two curves coincide, and the dashes then still show on the red
+        # curve instead of vanishing under it (grey on dark red alone is hard to see).
         ax_hist.plot(self.grid, _normal_pdf(self.grid, mu[1], sigma[1, 1]), color=_REFERENCE, lw=1.2, ls="--",
-                     gid="marginal", label=rf"marginal of $x_2$: $\mathcal{{N}}({mu[1]:.2f},\ {sigma[1, 1]:.3f})$")  # fmt: skip
+                     gid="marginal", zorder=3, path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")],
+                     label=rf"marginal of $x_2$: $\mathcal{{N}}({mu[1]:.2f},\ {sigma[1, 1]:.3f})$")  # fmt: skip
         ax_hist.set_xlim(lo, hi)
         ax_hist.set_ylim(0.0, 1.3 * tallest)
         ax_hist.set_ylabel("density")

@@ -326,6 +326,16 @@ def test_gaussian_conditioning_matches_the_conditional_formula():
     assert fig.axes[0].get_xlim() == (-3.5, 3.5) and fig.axes[0].get_ylim() == (-4.5, 2.5)
 
 
+def test_gaussian_conditioning_marginal_stays_visible_where_the_formula_covers_it():
+    # With no correlation the formula curve is the marginal; the dashed marginal is drawn on
+    # top of it, or the reader sees one red curve and a legend entry with nothing to match.
+    x = np.random.default_rng(3).standard_normal((5_000, 2))
+    fig = dv.plot_gaussian_conditioning(x, np.zeros(2), np.eye(2), 1.0)
+    marginal, conditional = artist(fig, "marginal"), artist(fig, "conditional")
+    np.testing.assert_allclose(conditional.get_ydata(), marginal.get_ydata(), rtol=1e-12)
+    assert marginal.get_zorder() > conditional.get_zorder()
+
+
 def test_gaussian_conditioning_scrubber_moves_the_slice_and_the_formula(captured_player):
     rng = np.random.default_rng(2)
     mean, cov = np.array([0.5, -1.0]), np.array([[2.0, 0.9], [0.9, 1.0]])
