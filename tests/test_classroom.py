@@ -23,7 +23,7 @@ tests/test_notebooks.py executes every chapter top to bottom (``make classroom``
 through Otter on each instructor edition too). Here the instructor edition of GRADED gets full
 marks from the autograder.
 
-To add a chapter (e.g. 9, once its exercises are in Otter's format): add it to CLASSROOM_CHAPTERS.
+To add a chapter (once its exercises are in Otter's format): add it to CLASSROOM_CHAPTERS.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "classroom.py"
-CLASSROOM_CHAPTERS = ["02", "03", "04", "05", "06", "07", "08", "09"]
+CLASSROOM_CHAPTERS = ["02", "03", "04", "05", "06", "07", "08", "09", "10"]
 GRADED = "03"  # one of the quicker chapters (about 20 s to execute)
 BEGIN = re.compile(r"#\s+BEGIN\s+(QUESTION|SOLUTION|TESTS)\b", re.I)
 END = re.compile(r"#\s+END\s+(QUESTION|SOLUTION|TESTS)\b", re.I)
@@ -92,12 +92,49 @@ def tags(cell) -> set[str]:
     return set(cell.metadata.get("tags", []))
 
 
+def question_points(question: dict) -> int:
+    """The points of one Otter question: the sum over its check cells' ``points:``."""
+    return sum(int(re.search(r"^points:\s*(\d+)", c.source, re.M).group(1)) for c in question["TESTS"])
+
+
+# A row of the teacher's guide's exercise table: | chapter | number title | kind | points | suits | checks |
+GUIDE_ROW = re.compile(r"^\| (\d+) \| (\d+) [^|]+ \| [^|]+ \| (\d+) \| [^|]+ \| [^|]+ \|$", re.M)
+
+
+def guide_exercises(text: str) -> dict[tuple[str, int], int]:
+    """``{(chapter, exercise number): points}`` as the teacher's guide lists them."""
+    return {(f"{int(ch):02d}", int(k)): int(points) for ch, k, points in GUIDE_ROW.findall(text)}
+
+
 # --- the markup in the chapters ------------------------------------------------------------------
 
 
 def test_every_classroom_chapter_exists():
     for number in CLASSROOM_CHAPTERS:
         assert chapter_path(number).is_file()
+    # and every chapter with Otter questions is one of them, so none escapes these tests
+    with_questions = [p.name.split("_", 1)[0] for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if questions(read(p))]
+    assert with_questions == CLASSROOM_CHAPTERS
+
+
+def test_teachers_guide_lists_every_graded_exercise_with_its_points():
+    actual = {
+        (number, i): question_points(q)
+        for number in CLASSROOM_CHAPTERS
+        for i, q in enumerate(questions(read(chapter_path(number))), 1)
+    }
+    guide = (ROOT / "book" / "teachers_guide.md").read_text(encoding="utf-8")
+    assert guide_exercises(guide) == actual
+    first, last = int(CLASSROOM_CHAPTERS[0]), int(CLASSROOM_CHAPTERS[-1])
+    assert f"Chapters {first} to {last} end with" in guide.replace("\n", " ")
+    assert f"Chapters {first} to {last} end with graded exercises" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"all {len(actual)} graded exercises" in (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+
+
+def test_guide_table_check_can_fail():
+    rows = "| 3 | 1 Order | derive | 3 | lab | a; b |\n| 10 | 2 Key | derive | 3 | homework | c |\n"
+    assert guide_exercises(rows) == {("03", 1): 3, ("10", 2): 3}
+    assert guide_exercises(rows.replace("| 3 | lab", "| 2 | lab")) != guide_exercises(rows)  # a wrong point count shows
 
 
 @pytest.mark.parametrize("number", CLASSROOM_CHAPTERS)
@@ -249,10 +286,7 @@ def test_grading_a_folder_gives_the_expected_scores(editions, tmp_path):
         rows = {row["submission"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"alice", "bob"}
     # The points of each exercise, from the checks' configuration in the chapter.
-    points = {
-        q["name"]: sum(int(re.search(r"^points:\s*(\d+)", c.source, re.M).group(1)) for c in q["TESTS"])
-        for q in questions(read(path))
-    }
+    points = {q["name"]: question_points(q) for q in questions(read(path))}
     lost = {f"ch{GRADED}_{ex}": 0 for ex in ("ex1", "ex2", "ex3", "ex4")}
     for ex, _, _, cost in BREAKS:
         lost[f"ch{GRADED}_{ex}"] += cost
