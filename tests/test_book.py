@@ -292,6 +292,23 @@ def test_citation_checks_can_fail():
     assert chapters_cited("chapter 3; chapters 5, 6 and 7; chapters 2 to 8, chapter 10's") == {2, 3, 5, 6, 7, 8, 10}
 
 
+# The labels of the book's fold buttons a chapter may tell a reader to press: the exercise
+# solutions' fold (book.yml's togglebutton_hint) and MyST-NB's fold of hidden code. The browser
+# test reads both on a built page.
+SOLUTION_HINT, CODE_FOLD_LABEL = "Show the solution", "Show code cell source"
+BUTTON_NAMED = re.compile(r"""["*](Show [^"*]+)["*]""")
+
+
+def buttons_named(texts: dict[str, str]) -> set[str]:
+    return {m.group(1) for text in texts.values() for m in BUTTON_NAMED.finditer(text)}
+
+
+def test_course_names_only_buttons_the_book_has():
+    assert load_yaml("book.yml")["sphinx"]["config"]["togglebutton_hint"] == SOLUTION_HINT
+    assert buttons_named(course_texts()) <= {SOLUTION_HINT, CODE_FOLD_LABEL}
+    assert buttons_named({"a": 'press "Show code" in the book'}) == {"Show code"}  # the check can fail
+
+
 def test_toc_check_can_fail():
     toc = {"format": "jb-book", "root": "book/intro", "chapters": [{"file": "notebooks/02_a"}]}
     present = [Path("02_a.ipynb"), Path("03_b.ipynb")]
@@ -626,13 +643,15 @@ def test_chapter_players_solutions_download_and_launch_work(browser, site_url, s
         if expected_solutions:
             fold = folds.first
             cell = fold.locator("div.cell.tag_solution")
-            summary = fold.locator("summary.toggle-details__summary")  # (the cell has its own "Show code" summary)
+            summary = fold.locator("summary.toggle-details__summary")  # (the cell has its own code fold inside)
             hint = summary.locator(".toggle-details__summary-text")
             fold.scroll_into_view_if_needed()
-            assert not cell.is_visible() and hint.inner_text().strip() == "Show the solution"
+            assert not cell.is_visible() and hint.inner_text().strip() == SOLUTION_HINT
             summary.click()
             page.wait_for_function("(d) => d.open", arg=fold.element_handle())
             assert cell.is_visible() and hint.inner_text().strip() == "Hide the solution"
+            # inside, the code is folded again, under the label the chapters tell readers to press
+            assert cell.locator("summary .collapsed").first.inner_text().strip() == CODE_FOLD_LABEL
             summary.click()
             page.wait_for_function("(d) => !d.open", arg=fold.element_handle())
             assert not cell.is_visible()
