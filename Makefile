@@ -5,7 +5,7 @@
 #   make book    build the rendered course (Jupyter Book 1.x) into _build/html
 #   make classroom  write the student and instructor editions into _build/classroom
 #   make lock    re-resolve every dependency and rewrite constraints.txt
-#   make clean   remove .venv, build output and caches
+#   make clean   remove .venv, build output and caches (the XLA cache too)
 #
 # Every install is pinned with `pip install -c constraints.txt`. Each install
 # leaves a stamp file .venv/.installed-<extra>; it is redone only when
@@ -53,7 +53,7 @@ help:
 	@echo "make book    build the rendered course into _build/html (BOOK_EXECUTE=force to re-run every chapter)"
 	@echo "make classroom  write the student and instructor editions and autograder zips into $(CLASSROOM_OUT)"
 	@echo "make lock    regenerate constraints.txt from the ranges in pyproject.toml"
-	@echo "make clean   remove .venv, build output and caches"
+	@echo "make clean   remove .venv, build output and caches (the XLA cache in $(JAX_CACHE_DIR) too)"
 
 # --- virtual environment -----------------------------------------------------
 
@@ -169,8 +169,14 @@ lock:
 	mv constraints.txt.new constraints.txt; \
 	echo "constraints.txt: $$(grep -c '==' constraints.txt) pins"
 
+# Everything the project writes that git ignores, and the XLA compilation cache outside the
+# repository (JAX_CACHE_DIR); also chapter 6's saved models (notebooks/*.npz: a chapter run
+# writes them again).
 clean:
-	rm -rf $(VENV) build dist _build .pytest_cache .hypothesis constraints.txt.new
+	rm -rf $(VENV) build dist _build .pytest_cache .hypothesis .ruff_cache constraints.txt.new
+	rm -rf node_modules book/_vendor benchmarks/results benchmarks/output benchmarks/.cache "$(JAX_CACHE_DIR)"
+	rm -f notebooks/*.npz
 	find . -path ./.git -prune -o -name '*.egg-info' -prune -exec rm -rf {} + \
 	  -o -name __pycache__ -prune -exec rm -rf {} + \
-	  -o -name .ipynb_checkpoints -prune -exec rm -rf {} +
+	  -o -name .ipynb_checkpoints -prune -exec rm -rf {} + \
+	  -o -name '*.py[cod]' -exec rm -f {} +

@@ -382,3 +382,55 @@ def test_ruff_check_can_fail(tmp_path):
     result = ruff("--config", str(ROOT / "pyproject.toml"), str(bad))
     assert result.returncode == 1
     assert all(code in result.stdout for code in ("F401", "F841", "F821")), result.stdout
+
+
+# --------------------------------------------------------------------------
+# make clean
+# --------------------------------------------------------------------------
+
+# One file in every place the project (its Makefile, tests, benchmarks, book build and the
+# chapters) writes output that git ignores; `make clean` must remove them all.
+OUTPUTS = [
+    ".venv/bin/python", "build/lib/x.py", "dist/diffviz.whl", "constraints.txt.new",
+    "diffviz/__pycache__/x.cpython-311.pyc", "diffviz.egg-info/PKG-INFO", "_build/html/index.html",
+    ".pytest_cache/v/x", ".hypothesis/examples/x", "notebooks/.ipynb_checkpoints/x.ipynb",
+    "benchmarks/results/x.txt", "benchmarks/output/x.txt", "benchmarks/.cache/x", "node_modules/x/package.json",
+    "notebooks/ch06_1d.npz", "book/_vendor/vendor/VERSIONS.json", ".ruff_cache/0.17.5/x", "scripts/stray.pyc",
+]
+SOURCES = ["README.md", "notebooks/01_a.ipynb", "diffviz/__init__.py", "book/intro.md", "benchmarks/README.md"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def test_make_clean_removes_every_ignored_output_and_the_xla_cache(tmp_path):
+    repo = tmp_path / "repo"
+    for name in ("Makefile", ".gitignore", "book/.gitignore"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes((ROOT / name).read_bytes())
+    (repo / ".ruff_cache").mkdir()
+    (repo / ".ruff_cache" / ".gitignore").write_text("*\n")  # what ruff writes into its cache
+    for name in OUTPUTS + SOURCES:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x\n")
+    xla_cache = tmp_path / "xla-cache"
+    (xla_cache / "entry").mkdir(parents=True)
+    git(repo, "init", "-q")
+    ignored = {line[3:] for line in git(repo, "status", "--ignored", "--porcelain=v1", "-uall").splitlines() if line.startswith("!!")}
+    assert ignored >= set(OUTPUTS), "each planted output is in a place git ignores"
+    # every ignore pattern of the project is exercised by one planted output
+    matched = {line.split("\t")[0] for line in git(repo, "check-ignore", "-v", "--no-index", *OUTPUTS).splitlines()}
+    patterns = {
+        f"{gitignore}:{i}:{line.strip()}"
+        for gitignore in (".gitignore", "book/.gitignore")
+        for i, line in enumerate((repo / gitignore).read_text().splitlines(), 1)
+        if line.strip() and not line.startswith("#")
+    }
+    assert patterns <= matched, f"ignore patterns with no planted output: {sorted(patterns - matched)}"
+
+    subprocess.run(["make", "-s", "clean", f"JAX_CACHE_DIR={xla_cache}"], cwd=repo, check=True, capture_output=True)
+    left = [line for line in git(repo, "status", "--ignored", "--porcelain=v1", "-uall").splitlines() if line.startswith("!!")]
+    assert left == [], f"make clean left ignored files: {left}"
+    assert not xla_cache.exists()
+    assert all((repo / name).is_file() for name in SOURCES)
