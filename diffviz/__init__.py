@@ -68,7 +68,7 @@ from diffviz._model import (
     init_denoiser,
     sinusoidal_embedding,
 )
-from diffviz._train import TrainState, adam, fit, init_train_state, make_train_step, warmup_cosine
+from diffviz._train import StepMetrics, TrainState, adam, fit, init_train_state, make_train_step, warmup_cosine
 # --- learning: samplers, metrics, checkpoints (owner: sampling) ---
 from diffviz._checkpoint import load_params, save_params
 from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
@@ -159,6 +159,7 @@ __all__ = [
     "Schedule",
     "ScheduleExplorer",
     "ScoreFieldExplorer",
+    "StepMetrics",
     "TOY_DATASETS_2D",
     "TrainState",
     "adam",

@@ -53,7 +53,7 @@ def eps_loss(eps_fn: EpsFn, schedule: Schedule, x0: jax.Array, t: jax.Array, eps
     return jnp.mean((eps_fn(x_t, t) - eps) ** 2)
 
 
-def batch_eps_loss(eps_fn: EpsFn, schedule: Schedule, key, x0: jax.Array) -> jax.Array:
+def batch_eps_loss(key, eps_fn: EpsFn, schedule: Schedule, x0: jax.Array) -> jax.Array:
     r"""Mean of :func:`eps_loss` over a batch ``x0: (n, d)``, batched with ``jax.vmap``.
 
     Draws :math:`t \sim \mathcal U\{1..T\}` and :math:`\varepsilon \sim \mathcal N(0, I)` for
@@ -98,7 +98,7 @@ class BoundTerms(NamedTuple):
         return self.prior + self.diffusion + self.decoder
 
 
-def variational_bound(eps_fn: EpsFn, schedule: Schedule, key, x0: jax.Array, *, variance: str = "beta") -> BoundTerms:
+def variational_bound(key, eps_fn: EpsFn, schedule: Schedule, x0: jax.Array, *, variance: str = "beta") -> BoundTerms:
     r"""An unbiased one-sample estimate of the bound's terms for one example ``x0: (d,)``.
 
     Every term :math:`L_{t-1}`, :math:`t = 2..T`, is evaluated (one draw of :math:`x_t \sim
@@ -107,9 +107,9 @@ def variational_bound(eps_fn: EpsFn, schedule: Schedule, key, x0: jax.Array, *, 
     (and keys) for :math:`E_{x_0}`; divide by :math:`d \ln 2` for bits per dimension.
 
     Args:
+        key: PRNG key.
         eps_fn: noise predictor for one example.
         schedule: the noise schedule (needs ``T >= 2``).
-        key: PRNG key.
         x0: one example ``(d,)``.
         variance: reverse-step variance :math:`\sigma_t^2`, ``"beta"`` or ``"beta_tilde"``
             (the decoder always uses :math:`\beta_1`, since :math:`\tilde\beta_1 = 0`).

@@ -2,7 +2,7 @@ r"""Training: a pure, jitted step and a ``fit`` loop that runs many steps per ca
 
 The pieces, from the inside out:
 
-* :func:`make_train_step` builds ``step(state, key, batch) -> (state, metrics)``, a pure
+* :func:`make_train_step` builds ``step(key, state, batch) -> (state, metrics)``, a pure
   function: the epsilon loss (:func:`diffviz.batch_eps_loss`), its gradient, one optax
   update and an exponential moving average (EMA) of the weights. Nothing in it prints,
   plots or reads a global.
@@ -38,6 +38,18 @@ from diffviz import _validate as v
 from diffviz._losses import batch_eps_loss
 from diffviz._model import apply_denoiser
 from diffviz._schedules import Schedule
+
+
+class StepMetrics(NamedTuple):
+    r"""What one training step reports (scalars, so ``lax.scan`` can stack them).
+
+    Attributes:
+        loss: the simple loss :math:`L_\text{simple}` on the step's batch, before the update.
+        grad_norm: the global L2 norm of the gradient.
+    """
+
+    loss: jax.Array  # shape=(), float32
+    grad_norm: jax.Array  # shape=(), float32
 
 
 class TrainState(NamedTuple):
@@ -108,8 +120,8 @@ def make_train_step(
     optimizer: optax.GradientTransformation,
     *,
     ema_decay: float = 0.999,
-) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, dict]]:
-    r"""Build the pure training step ``step(state, key, batch) -> (state, metrics)``.
+) -> Callable[[jax.Array, TrainState, jax.Array], tuple[TrainState, StepMetrics]]:
+    r"""Build the pure training step ``step(key, state, batch) -> (state, metrics)``.
 
     One step: :math:`g = \nabla_\theta L_\text{simple}` on ``batch: (n, d)``, an optax update
     to :math:`\theta_n` (the parameters after ``n`` updates), then the moving average
@@ -127,7 +139,8 @@ def make_train_step(
     steps with :math:`\gamma = 0.999`), which spoils samples drawn early in training. The
     correction is the one Adam applies to its moment estimates.
 
-    ``metrics`` holds ``loss`` (before the update) and ``grad_norm``. The function is not
+    ``metrics`` is a :class:`StepMetrics`: ``loss`` (before the update) and ``grad_norm``. The
+    key comes first, as everywhere in the package. The function is not
     jitted itself: jit it once at the top (``fit`` does).
     """
     if not (isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0):
@@ -135,9 +148,9 @@ def make_train_step(
 
     def loss_fn(params, key, batch):
         eps_fn = functools.partial(apply_denoiser, graphdef, params)
-        return batch_eps_loss(eps_fn, schedule, key, batch)
+        return batch_eps_loss(key, eps_fn, schedule, batch)
 
-    def step(state: TrainState, key: jax.Array, batch: jax.Array) -> tuple[TrainState, dict]:
+    def step(key: jax.Array, state: TrainState, batch: jax.Array) -> tuple[TrainState, StepMetrics]:
         loss, grads = jax.value_and_grad(loss_fn)(state.params, key, batch)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
@@ -145,8 +158,7 @@ def make_train_step(
         gamma = jnp.float32(ema_decay)  # the same float32 number above and below: w_1 is exactly 1
         w = (1.0 - gamma) / (1.0 - gamma ** n.astype(jnp.float32))
         ema = jax.tree.map(lambda e, p: e + w * (p - e), state.ema_params, params)
-        metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads)}
-        return TrainState(params, opt_state, ema, n), metrics
+        return TrainState(params, opt_state, ema, n), StepMetrics(loss, optax.tree.norm(grads))
 
     return step
 
@@ -181,8 +193,8 @@ def _compiled_chunk(step, sampler, batch_size: int, num_steps: int, mesh: Mesh |
             batch = _draw_batch(k_batch, sampler if sampler is not None else data_array, batch_size)
             if batch_sharding is not None:
                 batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
-            state, metrics = step(state, k_step, batch)
-            return state, metrics["loss"]
+            state, metrics = step(k_step, state, batch)
+            return state, metrics.loss
 
         return jax.lax.scan(one, state, jax.random.split(key, num_steps))
 

@@ -216,7 +216,7 @@ def test_a_short_training_run_on_digits_lowers_the_eps_loss():
 
     def held_out_loss(p):  # same t and noise draws for both: only the parameters differ
         eps_fn = dv.model_eps_fn(graphdef, p)
-        return float(dv.batch_eps_loss(eps_fn, schedule, jax.random.key(2), held_out))
+        return float(dv.batch_eps_loss(jax.random.key(2), eps_fn, schedule, held_out))
 
     before, after = held_out_loss(params), held_out_loss(state.ema_params)
     # Predicting eps = 0 scores exactly E|eps|^2 / d = 1; a trained network must do far better on

@@ -65,9 +65,9 @@ def test_the_step_compiles_once_across_calls(trained):
     opt = optax.adam(1e-3)
     inner = dv.make_train_step(gd, S, opt)
 
-    def counted(state, key, batch):
+    def counted(key, state, batch):
         traces.append(1)  # runs only while JAX traces the function
-        return inner(state, key, batch)
+        return inner(key, state, batch)
 
     st = dv.init_train_state(state.params, opt)
     st, _ = dv.fit(jax.random.key(3), counted, st, mixture_data, batch_size=32, num_steps=40, steps_per_call=20, progress=False)
@@ -112,7 +112,7 @@ def test_ema_is_the_decay_weighted_mean_of_the_parameters_so_far():
     state = dv.init_train_state(_PARAMS, opt)
     history = []  # theta_1, theta_2, ...: the flattened parameters after each update
     for n in range(1, 7):
-        state, metrics = step(state, jax.random.key(n), batch)
+        state, metrics = step(jax.random.key(n), state, batch)
         history.append([np.asarray(leaf, np.float64) for leaf in jax.tree.leaves(state.params)])
         weights = decay ** np.arange(n - 1, -1, -1, dtype=np.float64)  # decay^(n-k), k = 1..n
         for i, ema_leaf in enumerate(jax.tree.leaves(state.ema_params)):
@@ -122,7 +122,8 @@ def test_ema_is_the_decay_weighted_mean_of_the_parameters_so_far():
     # the initial weights have dropped out (the plain decay * ema + (1 - decay) * theta keeps 0.9^6 = 53% of them)
     first_init, first_now = (np.asarray(jax.tree.leaves(x)[0]) for x in (_PARAMS, state.params))
     assert not np.allclose(first_init, first_now)
-    assert float(metrics["loss"]) > 0 and float(metrics["grad_norm"]) > 0
+    assert isinstance(metrics, dv.StepMetrics)
+    assert float(metrics.loss) > 0 and float(metrics.grad_norm) > 0
 
 
 def test_variational_bound_with_the_exact_eps_is_a_tight_upper_bound():
@@ -137,14 +138,14 @@ def test_variational_bound_with_the_exact_eps_is_a_tight_upper_bound():
     keys = jax.random.split(jax.random.key(6), n)
     nll = -np.asarray(dv.mixture_log_prob(MIX, x0), np.float64)
     for variance, max_gap in (("beta", 0.05), ("beta_tilde", 1.0)):
-        terms = jax.jit(jax.vmap(lambda k, x, v=variance: dv.variational_bound(eps_exact, S, k, x, variance=v)))(keys, x0)
+        terms = jax.jit(jax.vmap(lambda k, x, v=variance: dv.variational_bound(k, eps_exact, S, x, variance=v)))(keys, x0)
         gap = np.asarray(terms.total, np.float64) - nll
         se = gap.std() / np.sqrt(n)
         assert gap.mean() > -3 * se, (variance, gap.mean(), se)
         assert gap.mean() < max_gap, (variance, gap.mean())
     # A bad predictor (zeros) gives a much looser bound: the check can fail.
     zeros = lambda x, t: jnp.zeros_like(x)
-    bad = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(zeros, S, k, x)))(keys[:500], x0[:500])
+    bad = jax.jit(jax.vmap(lambda k, x: dv.variational_bound(k, zeros, S, x)))(keys[:500], x0[:500])
     assert float(jnp.mean(bad.total)) > nll[:500].mean() + 1.0
     bits = dv.nats_to_bits_per_dim(terms.total.mean(), 1)
     assert float(bits) == pytest.approx(float(terms.total.mean()) / np.log(2), rel=1e-6)
@@ -169,7 +170,7 @@ def test_variational_bound_terms_with_an_oracle_that_knows_x0(schedule, variance
     def oracle(x, t):
         return (x - jnp.sqrt(schedule.alpha_bars[t]) * x0) / jnp.sqrt(schedule.one_minus_alpha_bars[t])
 
-    terms = dv.variational_bound(oracle, schedule, key, x0, variance=variance)
+    terms = dv.variational_bound(key, oracle, schedule, x0, variance=variance)
     t = np.arange(2, schedule.T + 1)
     beta_tilde = beta[t] * om[t - 1] / om[t]
     r = beta_tilde / (beta[t] if variance == "beta" else beta_tilde)
@@ -259,7 +260,7 @@ def test_batch_loss_draws_t_uniformly_from_1_to_T():
     E[t^2] + 1: 39.5 for t uniform on 1..10, 29.5 on 0..9 and 36 on 0..10 (s.e. here ~0.1)."""
     s = dv.constant_schedule(0.1, 10)
     says_t = lambda x, t: jnp.full_like(x, t)
-    loss = float(dv.batch_eps_loss(says_t, s, jax.random.key(2), jnp.zeros((100_000, 1))))
+    loss = float(dv.batch_eps_loss(jax.random.key(2), says_t, s, jnp.zeros((100_000, 1))))
     assert loss == pytest.approx(11 * 21 / 6 + 1, abs=0.5)
 
 
@@ -284,7 +285,7 @@ def test_fit_runs_an_uneven_last_chunk_and_draws_new_batches_in_every_chunk():
 def test_batch_loss_of_the_zero_predictor_is_the_noise_variance():
     zero = lambda x, s: jnp.zeros_like(x)
     x0 = jnp.zeros((20_000, 2))
-    assert float(dv.batch_eps_loss(zero, S, jax.random.key(0), x0)) == pytest.approx(1.0, abs=0.03)
+    assert float(dv.batch_eps_loss(jax.random.key(0), zero, S, x0)) == pytest.approx(1.0, abs=0.03)
 
 
 def test_sampling_a_trained_2d_model_beats_an_untrained_one():
