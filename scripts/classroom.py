@@ -26,14 +26,23 @@ if any check does not pass on the worked solutions.
 runs ``otter run`` (no Docker) with OUT/autograder/NN_name.zip on every submitted notebook of
 one chapter (a folder is searched for ``*.ipynb``; name each file after its student), and writes
 DIR/scores.csv (one row per submission: the points of each exercise, the total and the maximum)
-and DIR/feedback/<submission>.txt (the checks' messages, to hand back). DIR defaults to
-OUT/grades/NN_name. ``otter run`` executes the submitted code with your permissions.
+and DIR/feedback/<submission>.txt (the checks' messages, to hand back), then prints the score
+table. DIR defaults to a folder beside the submissions: ``SUBMISSIONS-grades`` for a folder
+``SUBMISSIONS`` (for single files, ``grades-NN_name`` in their folder). Each run starts clean: the
+scores.csv and feedback files of an earlier run in DIR are removed first (nothing else in DIR is
+touched). Otter's own messages (its per-notebook score table, which shows a "Public Tests" row
+of NaN because the course's checks are all hidden-style checks, and "No log found with which to
+verify student scores", which concerns Otter's optional log of when each check ran, not the
+scores) are held back and shown only when a notebook cannot be graded. ``otter run`` executes
+the submitted code with your permissions.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import re
 import shutil
@@ -178,19 +187,22 @@ def grade(chapter: str, items: list[str], out: Path, report: Path | None = None,
     autograder = out / "autograder" / f"{path.stem}.zip"
     if not autograder.is_file():
         raise SystemExit(f"{autograder} is missing: run `make classroom` (or this script's generate) first")
-    report = report or out / "grades" / path.stem
-    (report / "feedback").mkdir(parents=True, exist_ok=True)
+    submissions = submissions_in(items)
+    report = report or default_report(items, path.stem)
+    clear_report(report)
     rows, questions = [], []
-    for submission in submissions_in(items):
+    for submission in submissions:
         with tempfile.TemporaryDirectory(prefix="diffviz-grade-") as tmp:
             # otter run grades a notebook named like the assignment's
             work = Path(tmp) / "submission"
             work.mkdir()
             shutil.copyfile(submission, work / path.name)
-            otter_run(str(work / path.name), autograder=str(autograder.resolve()), output_dir=tmp, no_logo=True)
+            otter_says = io.StringIO()  # Otter's own table and notes: shown only if grading fails
+            with contextlib.redirect_stdout(otter_says), contextlib.redirect_stderr(otter_says):
+                otter_run(str(work / path.name), autograder=str(autograder.resolve()), output_dir=tmp, no_logo=True)
             results = Path(tmp) / "results.json"
             if not results.is_file():
-                raise SystemExit(f"otter run wrote no results for {submission}")
+                raise SystemExit(f"otter run wrote no results for {submission}; it said:\n{otter_says.getvalue()}")
             tests = [t for t in json.loads(results.read_text())["tests"] if "max_score" in t]
         row = {"submission": submission.stem}
         for t in tests:
@@ -203,12 +215,36 @@ def grade(chapter: str, items: list[str], out: Path, report: Path | None = None,
         feedback = "\n\n".join(f"{t['name']}: {t['score']} / {t['max_score']}\n{t.get('output', '').strip()}" for t in tests)
         (report / "feedback" / f"{submission.stem}.txt").write_text(feedback + "\n", encoding="utf-8")
         print(f"classroom: {submission.name}: {row['total']:g} / {row['max']:g}", flush=True)
+    columns = ["submission", *questions, "total", "max"]
     with open(report / "scores.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=["submission", *questions, "total", "max"])
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+    print(score_table(rows, columns))
     print(f"classroom: scores in {report / 'scores.csv'}, messages in {report / 'feedback'}")
     return rows
+
+
+def default_report(items: list[str], stem: str) -> Path:
+    """Beside the submissions: ``F-grades`` for a folder ``F``, else ``grades-NN_name`` next to the file."""
+    first = Path(items[0]).resolve()
+    return first.with_name(first.name + "-grades") if first.is_dir() else first.parent / f"grades-{stem}"
+
+
+def clear_report(report: Path) -> None:
+    """Remove what an earlier run wrote into ``report`` (scores.csv, feedback/*.txt), nothing else."""
+    (report / "scores.csv").unlink(missing_ok=True)
+    feedback = report / "feedback"
+    for old in feedback.glob("*.txt"):
+        old.unlink()
+    feedback.mkdir(parents=True, exist_ok=True)
+
+
+def score_table(rows: list[dict], columns: list[str]) -> str:
+    """The scores as an aligned text table, one row per submission."""
+    cells = [columns] + [[r[c] if c == "submission" else f"{r.get(c, 0):g}" for c in columns] for r in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -223,7 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     gr.add_argument("chapter", help="chapter number or file name, e.g. 03")
     gr.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
     gr.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where `generate` wrote the editions")
-    gr.add_argument("--report", type=Path, default=None, help="where to write scores.csv and feedback/")
+    gr.add_argument("--report", type=Path, default=None,
+                    help="where to write scores.csv and feedback/ (default: SUBMISSIONS-grades beside the submissions folder)")
     gr.add_argument("--source", type=Path, default=NOTEBOOKS, help="folder of the chapter notebooks")
     args = parser.parse_args(argv)
     if args.command == "generate":

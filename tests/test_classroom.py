@@ -281,7 +281,16 @@ def test_grading_a_folder_gives_the_expected_scores(editions, tmp_path):
     nbformat.write(instructor, submissions / "alice.ipynb")
     nbformat.write(break_answers(instructor), submissions / "bob.ipynb")
     report = tmp_path / "report"
-    run_script("grade", GRADED, str(submissions), "--out", str(editions), "--report", str(report), timeout=900)
+    # an earlier run's files (a student since removed) and a teacher's own note
+    (report / "feedback").mkdir(parents=True)
+    (report / "feedback" / "carol.txt").write_text("stale", encoding="utf-8")
+    (report / "scores.csv").write_text("submission,total,max\ncarol,1,12\n", encoding="utf-8")
+    (report / "notes.md").write_text("mine", encoding="utf-8")
+    said = run_script("grade", GRADED, str(submissions), "--out", str(editions), "--report", str(report), timeout=900).stdout
+    assert sorted(p.name for p in (report / "feedback").iterdir()) == ["alice.txt", "bob.txt"]
+    assert (report / "notes.md").read_text(encoding="utf-8") == "mine"
+    assert "No log found" not in said and "NaN" not in said and "Public Tests" not in said, said  # Otter's noise held back
+    assert re.search(r"^submission +ch03_ex1 .* total +max$", said, re.M), said  # our table instead
     with open(report / "scores.csv", newline="", encoding="utf-8") as f:
         rows = {row["submission"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"alice", "bob"}
@@ -299,3 +308,20 @@ def test_grading_a_folder_gives_the_expected_scores(editions, tmp_path):
     feedback = (report / "feedback" / "bob.txt").read_text(encoding="utf-8")
     assert "684 works, but so does 683" in feedback  # the checks explain what is wrong
     assert "alpha_bar_1 differs between the orders" in feedback
+
+
+def test_grade_report_goes_beside_the_submissions_and_the_table_aligns(tmp_path):
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import classroom
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    (tmp_path / "ch03").mkdir()
+    assert classroom.default_report([str(tmp_path / "ch03")], "03_x") == tmp_path / "ch03-grades"
+    assert classroom.default_report([str(tmp_path / "ch03" / "a.ipynb")], "03_x") == tmp_path / "ch03" / "grades-03_x"
+    rows = [{"submission": "alice", "ex1": 3, "total": 3, "max": 3}, {"submission": "bob", "ex1": 2.5, "total": 2.5, "max": 3}]
+    assert classroom.score_table(rows, ["submission", "ex1", "total", "max"]).splitlines() == [
+        "submission  ex1  total  max",
+        "alice         3      3    3",
+        "bob         2.5    2.5    3",
+    ]
