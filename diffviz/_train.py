@@ -92,7 +92,7 @@ def adam(learning_rate) -> optax.GradientTransformation:
     """Adam (Kingma and Ba) with PyTorch's defaults (b1 0.9, b2 0.999, eps 1e-8, no weight decay).
 
     ``learning_rate`` is a positive number or a schedule such as :func:`warmup_cosine`.
-    Chapter 6 writes the same update by hand and checks that the two agree.
+    Chapter 6 writes the training step around it out by hand and checks it against :func:`make_train_step`.
     """
     if not callable(learning_rate):
         learning_rate = _positive_number("learning_rate", learning_rate)
