@@ -18,6 +18,7 @@ module                  what it draws
 ``plots_sampling``      chapter 7: samples against data, reverse paths, quality
 ``plots_bound``         chapter 8: the variational bound
 ``plots_digits``        chapter 9: 8x8 digits
+``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
@@ -53,6 +54,7 @@ from diffviz.viz.plots_gaussian import (
     plot_mixture_1d,
     plot_posterior_check,
 )
+from diffviz.viz.plots_mistakes import plot_ks_picture, plot_noise_variance, plot_reverse_step_check
 from diffviz.viz.plots_reverse_2d import (
     plot_2d_paths,
     plot_samples_on_density,
@@ -108,13 +110,16 @@ __all__ = [
     "plot_eps_vs_exact",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
+    "plot_ks_picture",
     "plot_loss_curve",
     "plot_mixture_1d",
+    "plot_noise_variance",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
     "plot_quality_vs_steps",
     "plot_reverse_paths",
+    "plot_reverse_step_check",
     "plot_sample_histograms",
     "plot_samples_on_density",
     "plot_samples_vs_data",

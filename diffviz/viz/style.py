@@ -34,6 +34,12 @@ REFERENCE = "0.35"  # reference curves, e.g. N(0, 1) where DDPM ends: grey
 WRONG = "#e6820e"  # the seed post's (or another wrong) formula: orange
 LEARNED = "#2166ac"  # what a network learned or sampled: dark blue
 DATA = "0.6"  # training data drawn behind samples: light grey
+# Chapter 10 puts a wrong version of the code next to its fix, in matplotlib's own red and blue,
+# against the truth in black (and a Gaussian stand-in for the truth in orange).
+WRONG_VERSION = "tab:red"
+FIXED_VERSION = "tab:blue"
+TRUTH = "black"
+GAUSSIAN_STEP = "tab:orange"
 
 # KL and SNR values below this are drawn at it on log axes: float32 cannot resolve them (1 - abar_T
 # rounds to 1). The default of every figure that clips, and the live schedule explorer's floor.
