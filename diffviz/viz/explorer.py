@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import io
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 
 import jax
 
@@ -23,6 +25,17 @@ from diffviz.viz.style import _figure
 # values. The explorers call it through this module (``explorer.simulate``), so a test can count
 # the simulations by replacing it here.
 simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
+
+
+def _cached(cache: OrderedDict, key, size: int, compute: Callable[[], object]):
+    """``cache[key]``, made by ``compute()`` when missing; beyond ``size`` entries the least recently used go."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = compute()
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return value
 
 
 def _png(canvas) -> bytes:

@@ -41,8 +41,8 @@ from diffviz._schedules import (
 from diffviz.viz import explorer
 from diffviz.viz import plots_1d as p1
 from diffviz.viz import plots_schedules as ps
-from diffviz.viz.explorer import _agg_figure, _Explorer, _png
-from diffviz.viz.style import KL_FLOOR, _check_mixture_1d, _floor_note, _host
+from diffviz.viz.explorer import _agg_figure, _cached, _Explorer, _png
+from diffviz.viz.style import KL_FLOOR, _check_mixture_1d, _floor_note, _host, _normal_pdf
 
 
 class _Simulation(NamedTuple):
@@ -161,10 +161,9 @@ class Forward1DExplorer(_Explorer):
     # --- simulation (once per beta and toggle) -----------------------------------------------
 
     def _simulation(self, beta: float, drift: bool) -> _Simulation:
-        cache_key = (round(beta, 9), drift)
-        if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
+        return _cached(self._cache, (round(beta, 9), drift), self.cache_size, lambda: self._simulate(beta, drift))
+
+    def _simulate(self, beta: float, drift: bool) -> _Simulation:
         schedule = constant_schedule(beta, self.T)
         path = explorer.simulate(self._chain_key, schedule, self.x0, drift=drift, trajectory=True)  # (T+1, n, 1)
         trajectory = np.asarray(path)[:, :, 0]
@@ -175,12 +174,9 @@ class Forward1DExplorer(_Explorer):
         densities = np.asarray(p1._marginal_densities(schedule, self.mixture, grid32, drift), np.float64)
         sim = _Simulation(
             beta, drift, _host(schedule), trajectory, densities, variances, grid,
-            p1._edges(x_range, self.bins), 1.2 * max(densities.max(), p1._normal_pdf(0.0, 0.0, 1.0)),
+            p1._edges(x_range, self.bins), 1.2 * max(densities.max(), _normal_pdf(0.0, 0.0, 1.0)),
         )  # fmt: skip
         self.simulation_count += 1
-        self._cache[cache_key] = sim
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
         return sim
 
     def _load(self) -> None:

@@ -47,7 +47,7 @@ from diffviz.viz import explorer
 from diffviz.viz import plots_2d as p2
 from diffviz.viz import plots_gaussian as pg
 from diffviz.viz import plots_reverse_2d as pr
-from diffviz.viz.explorer import _agg_figure, _Blitter, _Explorer, _png
+from diffviz.viz.explorer import _agg_figure, _Blitter, _cached, _Explorer, _png
 from diffviz.viz.style import _check_mixture_2d, _fmt, _square
 
 _FIELDS = pr._FIELDS  # ("score", "eps", "denoiser")
@@ -187,17 +187,13 @@ class Diffusion2DExplorer(_Explorer):
         return self._data[name]
 
     def _simulation(self, dataset: str, schedule: str) -> np.ndarray:
-        cache_key = (dataset, schedule)
-        if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
+        return _cached(self._cache, (dataset, schedule), self.cache_size, lambda: self._simulate(dataset, schedule))
+
+    def _simulate(self, dataset: str, schedule: str) -> np.ndarray:
         x0 = jnp.asarray(self._data_for(dataset)[0])
         # The same chain key for every setting: two schedules see the same noise draws.
         path = np.asarray(explorer.simulate(self._chain_key, self.schedules[schedule], x0, trajectory=True))
         self.simulation_count += 1
-        self._cache[cache_key] = path
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
         return path
 
     def _load(self) -> None:
