@@ -39,6 +39,7 @@ from diffviz.viz.style import (
     WRONG,
     _check_mixture_1d,
     _figure,
+    _finite,
     _fmt,
     _hist_density,
     _host,
@@ -69,9 +70,7 @@ def _trajectory_1d(name: str, trajectory, schedule: Schedule) -> np.ndarray:
         )
     if arr.shape[0] > schedule.T + 1:
         raise ValueError(f"{name} has {arr.shape[0] - 1} steps but the schedule only has T = {schedule.T}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
-    return arr
+    return _finite(name, arr)
 
 def _int_t(t, T: int, *, lo: int = 0) -> int:
     return int(v.timestep("t", t, T, lo=lo))

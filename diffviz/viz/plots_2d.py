@@ -28,6 +28,7 @@ from diffviz.viz.style import (
     REFERENCE,
     _check_mixture_2d,
     _figure,
+    _finite,
     _fmt,
     _mixture_density_np,
     _points_2d,
@@ -50,9 +51,7 @@ def _trajectory_2d(name: str, trajectory) -> np.ndarray:
     arr = np.asarray(trajectory, dtype=np.float32)
     if arr.ndim != 3 or arr.shape[2] != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"{name} must have shape (steps+1, n, 2); got {np.shape(trajectory)}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
-    return arr
+    return _finite(name, arr)
 
 
 def _trajectories(trajectories) -> dict[str, np.ndarray]:
