@@ -494,7 +494,7 @@ def plot_particle_paths(
 
 
 # --------------------------------------------------------------------------------------------
-# (e) The closed form against the simulated chain (and the seed post's formula)
+# (c) The closed form against the simulated chain (and the seed post's formula)
 # --------------------------------------------------------------------------------------------
 
 
