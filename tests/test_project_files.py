@@ -434,3 +434,60 @@ def test_make_clean_removes_every_ignored_output_and_the_xla_cache(tmp_path):
     assert left == [], f"make clean left ignored files: {left}"
     assert not xla_cache.exists()
     assert all((repo / name).is_file() for name in SOURCES)
+
+
+# --------------------------------------------------------------------------
+# The package's import graph runs downward
+# --------------------------------------------------------------------------
+
+
+def import_problems(module: str, source: str, submodules: set[str]) -> list[str]:
+    """What in ``source`` (the code of ``diffviz.<module>``) imports upward.
+
+    No module imports the package ``diffviz`` itself (its ``__init__`` imports every module,
+    so that would be a cycle; ``from diffviz import _forward`` names a submodule and is fine),
+    and no maths module (``diffviz._*``) imports the drawing code in ``diffviz.viz``.
+    """
+    import ast
+
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+            if "diffviz" in names:
+                problems.append(f"{module}: import diffviz")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "diffviz":
+                problems += [f"{module}: from diffviz import {a.name}" for a in node.names if a.name not in submodules]
+            targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if module.startswith("_") and any(t == "diffviz.viz" or t.startswith("diffviz.viz.") for t in targets):
+                problems.append(f"{module}: imports the drawing code ({node.module})")
+    return problems
+
+
+def package_modules() -> dict[str, Path]:
+    """``{"_forward": path, "viz.style": path, ...}`` for every module below diffviz/__init__.py."""
+    package = ROOT / "diffviz"
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts != ("__init__",):
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def test_the_import_graph_runs_downward():
+    modules = package_modules()
+    assert {"_forward", "_setup", "viz", "viz.style", "viz.plots_1d"} <= set(modules)
+    submodules = {name.split(".")[0] for name in modules}
+    problems = [p for name, path in modules.items() for p in import_problems(name, path.read_text(), submodules)]
+    assert problems == []
+
+
+def test_the_import_graph_check_can_fail():
+    submodules = {"_forward", "viz"}
+    assert import_problems("_setup", "from diffviz import __version__\n", submodules) == ["_setup: from diffviz import __version__"]
+    assert import_problems("viz.style", "import diffviz\n", submodules) == ["viz.style: import diffviz"]
+    assert import_problems("_forward", "from diffviz.viz import style\n", submodules) == ["_forward: imports the drawing code (diffviz.viz)"]
+    assert import_problems("_forward", "from diffviz import viz\n", submodules) == ["_forward: imports the drawing code (diffviz)"]
+    assert import_problems("viz.plots_1d", "from diffviz import _forward\nfrom diffviz.viz import style\n", submodules) == []
