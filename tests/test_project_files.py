@@ -323,6 +323,16 @@ def test_every_dependency_is_pinned_within_its_range(pyproject, constraints_text
     assert check_pins(_all_ranges(pyproject), pins) == []
 
 
+def test_gpu_extra_is_the_pinned_jax_with_cuda(pyproject, constraints_text):
+    """`pip install -c constraints.txt -e .[gpu]` keeps the tested jax and adds its CUDA build."""
+    gpu = [Requirement(r) for r in pyproject["project"]["optional-dependencies"]["gpu"]]
+    jax = [r for r in gpu if canonicalize_name(r.name) == "jax"]
+    assert len(jax) == 1 and jax[0].extras == {"cuda12"}
+    assert jax[0].specifier == _runtime_ranges(pyproject)["jax"]
+    pins, _ = parse_pins(constraints_text)
+    assert jax[0].specifier.contains(pins["jax"])
+
+
 def test_constraints_does_not_pin_the_project_itself(constraints_text):
     pins, _ = parse_pins(constraints_text)
     assert "diffviz" not in pins
