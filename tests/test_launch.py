@@ -10,11 +10,13 @@ Three kinds of test:
   is fed broken notebooks;
 * scripts/set_repository.py rewrites a copy of the chapters to another repository, after
   which the check passes for the new one and fails for the old one;
-* that requirement string, with the URL swapped for a local clone of this repository's
-  committed state, installs into a fresh virtual environment a package that has every module
-  of diffviz/ and imports (``--no-deps``: jax and the rest come from this environment). This
-  catches a package list in pyproject.toml that leaves out a subpackage; the test checks it
-  fails when a module is missing from the install.
+* the start of a chapter's set-up cell, run by IPython in a fresh virtual environment with
+  the requirement's URL swapped for a local clone of this repository's committed state (and
+  ``--no-deps``: jax and the rest come from this environment), installs diffviz and imports it
+  in the same process, as a fresh Colab kernel would; the package installed has every module
+  of diffviz/ (this catches a package list in pyproject.toml that leaves out a subpackage, and
+  the test checks that it fails when a module is missing from the install); run again, the
+  install line does not run.
 """
 
 from __future__ import annotations
@@ -181,14 +183,18 @@ def test_the_chapters_install_line_installs_a_complete_package_into_a_fresh_venv
     clone = tmp_path / "clone"
     run("git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone))
     run("git", "-C", str(clone), "checkout", "--quiet", "-B", BRANCH)
-    # The exact requirement a chapter carries, with the URL swapped for the clone.
-    nb = set_repository.read_notebook(NOTEBOOKS[0])
-    line = set_repository.INSTALL.search(set_repository.source(set_repository.setup_cell(nb)))
-    chapter_requirement = line.group(0).strip().removeprefix("%pip install --quiet ").strip('"')
-    assert chapter_requirement == set_repository.requirement(URL, BRANCH)
+    # The start of a chapter's set-up cell, down to its install line: the exact requirement, with
+    # the URL swapped for the clone and --no-deps added.
+    text = set_repository.source(set_repository.setup_cell(set_repository.read_notebook(NOTEBOOKS[0])))
+    line = set_repository.INSTALL.search(text)
+    assert set_repository.requirement(URL, BRANCH) in line.group(0)
     # (file://localhost/...: the packaging library inside older pips rejects a file URL with no host)
-    local_requirement = chapter_requirement.replace(f"git+{URL}@", f"git+file://localhost{clone.as_posix()}@")
-    assert local_requirement != chapter_requirement
+    local = line.group(0).replace(f"git+{URL}@", f"git+file://localhost{clone.as_posix()}@").replace("--quiet", "--quiet --no-deps")
+    assert local != line.group(0)
+    probe = "\nimport diffviz as dv\nprint('imported diffviz from', dv.__file__)\n"
+    (tmp_path / "first.ipy").write_text(text[: line.start()] + local + probe, encoding="utf-8")
+    bogus = local.replace(clone.as_posix(), (tmp_path / "no-such-repository").as_posix())
+    (tmp_path / "again.ipy").write_text(text[: line.start()] + bogus + probe, encoding="utf-8")
 
     venv = tmp_path / "fresh"
     run(sys.executable, "-m", "venv", str(venv))
@@ -196,18 +202,26 @@ def test_the_chapters_install_line_installs_a_complete_package_into_a_fresh_venv
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_REQUIRE_VIRTUALENV", "VIRTUAL_ENV"))}
     env["PYTHONNOUSERSITE"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    # Only diffviz itself is installed; its dependencies (jax, flax, ...) come from this test's own
-    # environment, appended after the fresh one's site-packages by a .pth file, so the diffviz
-    # found first is the fresh one (this environment's editable diffviz hooks in through a .pth
-    # import line of its own site-packages, which a directory added this way does not run).
-    run(str(python), "-m", "pip", "install", "--quiet", "--no-deps", local_requirement, env=env, cwd=tmp_path)
+    # diffviz's dependencies (jax, flax, ...) and IPython come from this test's own environment,
+    # appended after the fresh one's site-packages by a .pth file: the diffviz found first is the
+    # fresh one, and this environment's editable diffviz stays out (it hooks in through an
+    # import line in a .pth file of its own site-packages, which a directory added this way does not run).
     fresh_site = Path(run(str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", env=env).stdout.strip())
     ours = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
     (fresh_site / "zz_test_dependencies.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
+    assert run(str(python), "-c", "import importlib.util; print(importlib.util.find_spec('diffviz'))", env=env, cwd=tmp_path).stdout.strip() == "None"
 
+    # As in a fresh Colab kernel: the guard finds no diffviz, %pip installs it, and the import that
+    # follows in the same process finds it.
+    first = run(str(python), "-m", "IPython", "--no-banner", "--quick", str(tmp_path / "first.ipy"), env=env, cwd=tmp_path)
+    imported = [ln for ln in first.stdout.splitlines() if ln.startswith("imported diffviz from ")]
+    assert imported and Path(imported[0].split(" from ", 1)[1]).is_relative_to(venv), first.stdout + first.stderr
     modules = source_modules(clone / "diffviz")
     assert "diffviz" in modules and len(modules) > 5
     assert installed_problems(python, venv, modules, env) == []
+    # Installed: the install line does not run again (it would fail on the missing repository).
+    again = run(str(python), "-m", "IPython", "--no-banner", "--quick", str(tmp_path / "again.ipy"), env=env, cwd=tmp_path)
+    assert "imported diffviz from" in again.stdout and "no-such-repository" not in again.stdout + again.stderr, again.stdout + again.stderr
 
     # The check fails when the install lacks a module (as a package list without a subpackage would).
     dropped = max(sorted(modules - {"diffviz"}), key=lambda n: n.count("."))  # a subpackage's module if there is one
