@@ -237,6 +237,43 @@ def test_environment_yml_uses_conda_forge_and_installs_package(environment):
     assert "-e ." in conda_pip_section(environment)
 
 
+# Binder (the book's launch button) builds the image with repo2docker from environment.yml.
+# repo2docker reads binder/ or .binder/ instead of the root when either exists, takes the
+# Python version from a `python=X.Y` entry, and copies the repository into the image before
+# it installs environment.yml only when the pip section holds a local requirement (`-e .`;
+# repo2docker's CondaBuildPack._should_preassemble_env): then the package is installed.
+
+
+def binder_problems(root: Path, env: dict, book: dict) -> list[str]:
+    problems = [f"{d}/ exists: repo2docker would ignore environment.yml" for d in ("binder", ".binder") if (root / d).is_dir()]
+    if "-e ." not in conda_pip_section(env):
+        problems.append("environment.yml's pip section does not install the package (-e .)")
+    names = conda_ranges(env)
+    problems += [f"environment.yml lacks {name}" for name in ("jupyterlab", "ipywidgets") if name not in names]
+    if not any(isinstance(e, str) and re.fullmatch(r"python\s*=+\s*3\.\d+", e) for e in env.get("dependencies", [])):
+        problems.append("environment.yml does not name its Python as python=3.X (repo2docker would pick its default)")
+    launch = book.get("launch_buttons", {})
+    if launch.get("notebook_interface") != "jupyterlab":
+        problems.append("book.yml's launch buttons do not open JupyterLab (notebook_interface)")
+    if not str(launch.get("binderhub_url", "")).startswith("https://"):
+        problems.append("book.yml has no binderhub_url")
+    return problems
+
+
+def test_binder_builds_the_package_and_opens_jupyterlab(environment):
+    book = yaml.safe_load((ROOT / "book.yml").read_text(encoding="utf-8"))
+    assert binder_problems(ROOT, environment, book) == []
+
+
+def test_binder_check_can_fail(tmp_path, environment):
+    book = {"launch_buttons": {"notebook_interface": "jupyterlab", "binderhub_url": "https://mybinder.org"}}
+    assert binder_problems(tmp_path, environment, book) == []
+    (tmp_path / ".binder").mkdir()
+    assert len(binder_problems(tmp_path, environment, book)) == 1
+    env = {"dependencies": ["python >=3.11", "jupyterlab", "pip", {"pip": ["diffviz"]}]}
+    assert len(binder_problems(tmp_path / "none", env, {"launch_buttons": {"notebook_interface": "classic"}})) == 5
+
+
 def test_parse_conda_spec_translates_conda_spelling():
     assert parse_conda_spec("jax >=0.10.2,<0.11") == ("jax", SpecifierSet(">=0.10.2,<0.11"))
     assert parse_conda_spec("jax>=0.10.2, <0.11")[1] == SpecifierSet("<0.11,>=0.10.2")
@@ -284,6 +321,16 @@ def test_constraints_has_only_exact_pins(constraints_text):
 def test_every_dependency_is_pinned_within_its_range(pyproject, constraints_text):
     pins, _ = parse_pins(constraints_text)
     assert check_pins(_all_ranges(pyproject), pins) == []
+
+
+def test_gpu_extra_is_the_pinned_jax_with_cuda(pyproject, constraints_text):
+    """`pip install -c constraints.txt -e .[gpu]` keeps the tested jax and adds its CUDA build."""
+    gpu = [Requirement(r) for r in pyproject["project"]["optional-dependencies"]["gpu"]]
+    jax = [r for r in gpu if canonicalize_name(r.name) == "jax"]
+    assert len(jax) == 1 and jax[0].extras == {"cuda12"}
+    assert jax[0].specifier == _runtime_ranges(pyproject)["jax"]
+    pins, _ = parse_pins(constraints_text)
+    assert jax[0].specifier.contains(pins["jax"])
 
 
 def test_constraints_does_not_pin_the_project_itself(constraints_text):
