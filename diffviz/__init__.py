@@ -55,10 +55,9 @@ from diffviz._losses import (
     batch_eps_loss,
     eps_loss,
     nats_to_bits_per_dim,
-    reverse_mean,
-    reverse_variance,
     variational_bound,
 )
+from diffviz._reverse import reverse_mean, reverse_variance
 from diffviz._model import (
     Denoiser,
     DenoiserConfig,
@@ -138,7 +137,7 @@ from diffviz._plots import schedule_scrubber_html
 from diffviz._plots_2d import gaussian_conditioning_scrubber_html, score_field_scrubber_html
 from diffviz._plots_learning import eps_scrubber_html
 # --- course: goodness-of-fit checks (owner: chapter 10) ---
-from diffviz._checks import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
+from diffviz._goodness_of_fit import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
 # --- course: 8x8 digits (owner: chapter 9) ---
 from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
 from diffviz._plots_digits import plot_digit_grid
