@@ -197,6 +197,11 @@ def prior_kl(schedule: Schedule, x0, t=None) -> jax.Array:
     t = schedule.T if t is None else t
     t = v.timestep("t", t, schedule.T, lo=1)
     x0 = v.data_array("x0", x0)
+    return _prior_kl(schedule, x0, t)
+
+
+def _prior_kl(schedule: Schedule, x0: jax.Array, t) -> jax.Array:
+    """The KL of :func:`prior_kl`, its one home (no checks)."""
     abar, one_minus = schedule.alpha_bars[t], schedule.one_minus_alpha_bars[t]
     # -log(1 - abar): from the stored 1 - abar while abar is large, from log1p(-abar) once it
     # is small (there 1 - abar rounds to 1 in float32 and the KL would read as exactly 0).

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 
 from diffviz import _validate as v
-from diffviz._forward import _closed_form, prior_kl
+from diffviz._forward import _closed_form, _prior_kl
 from diffviz._posterior import _posterior_mean, _posterior_variance
 from diffviz._reverse import _reverse_mean, _reverse_variance, variance_name
 from diffviz._schedules import Schedule
@@ -61,6 +61,7 @@ def _eps_loss(eps_fn: EpsFn, schedule: Schedule, x0: jax.Array, t, eps: jax.Arra
 
 
 def _batch_eps_loss(key, eps_fn: EpsFn, schedule: Schedule, x0: jax.Array) -> jax.Array:
+    """The mean simple loss of a batch ``(n, d)``, one ``t`` and one noise draw per example."""
     k_t, k_eps = jax.random.split(key)
     t = jax.random.randint(k_t, x0.shape[:1], 1, schedule.T + 1)  # (n,)
     eps = jax.random.normal(k_eps, x0.shape, jnp.float32)  # (n, d)
@@ -194,7 +195,7 @@ def variational_bound(key, eps_fn: EpsFn, schedule: Schedule, x0, *, variance: s
     v.callable_arg("eps_fn", eps_fn, "eps_fn(x_t, t) -> eps_hat")
     x0 = _example("x0", x0)
     terms = _bound_terms(key, eps_fn, schedule, x0, variance)  # (T,)
-    return BoundTerms(prior=prior_kl(schedule, x0), diffusion=jnp.sum(terms[1:]), decoder=terms[0])
+    return BoundTerms(prior=_prior_kl(schedule, x0, schedule.T), diffusion=jnp.sum(terms[1:]), decoder=terms[0])
 
 
 def nats_to_bits_per_dim(nats, dim: int) -> jax.Array:
