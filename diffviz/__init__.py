@@ -3,18 +3,26 @@
 Everything a notebook may use is imported here; the ``_modules`` are private. Conventions:
 float32 arrays; a JAX PRNG key is always the first argument and never has a default;
 discrete time ``t`` is an integer in ``0..T`` (see :class:`Schedule`); data are ``(n, d)``.
+
+Where the maths lives (each formula is written once, in a private kernel of one module, and
+the public functions there check their arguments and call it): ``_schedules`` (the betas and
+alpha-bars), ``_forward`` (the forward step and the closed form of q(x_t | x_0)),
+``_posterior`` (q(x_(t-1) | x_t, x_0) and the eps/x0/score conversions),
+``_reverse`` (the learned step's mean and variance), ``_mixture`` (exact answers for mixture
+data), ``_losses``, ``_train``, ``_sampling``, ``_metrics`` and ``_goodness_of_fit`` (KS tests
+against exact answers). ``_model`` is the network (its CPU speed tricks are in ``_fast_ops``);
+``_validate`` holds the argument checks.
 """
 
-from diffviz._data import (
-    TOY_DATASETS_2D,
-    checkerboard_log_prob,
-    eight_gaussians_mixture,
-    mixture_1d,
-    sample_checkerboard,
-    sample_eight_gaussians,
-    sample_moons,
-    sample_swiss_roll,
+# --- schedules: beta_t, alpha_t, alpha-bar_t, SNR ---
+from diffviz._schedules import (
+    Schedule,
+    constant_schedule,
+    cosine_schedule,
+    linear_schedule,
+    schedule_from_betas,
 )
+# --- forward process: one step, the chain, the closed form q(x_t | x_0), the prior KL ---
 from diffviz._forward import (
     forward_step_params,
     marginal_params,
@@ -23,6 +31,17 @@ from diffviz._forward import (
     sample_forward_step,
     sample_marginal,
 )
+# --- posterior and reverse process: q(x_(t-1) | x_t, x_0), eps <-> x0 <-> score, the reverse step ---
+from diffviz._posterior import (
+    eps_to_score,
+    eps_to_x0,
+    posterior_params,
+    posterior_variance,
+    score_to_eps,
+    x0_to_eps,
+)
+from diffviz._reverse import reverse_mean, reverse_variance
+# --- mixtures and exact answers: diffused densities, scores, eps* and E[x_0 | x_t] ---
 from diffviz._mixture import (
     GaussianMixture,
     diffuse_mixture,
@@ -33,32 +52,18 @@ from diffviz._mixture import (
     optimal_eps,
     sample_mixture,
 )
-from diffviz._posterior import (
-    eps_to_score,
-    eps_to_x0,
-    posterior_params,
-    posterior_variance,
-    score_to_eps,
-    x0_to_eps,
+# --- data: 1-D mixtures and the 2-D toy sets ---
+from diffviz._data import (
+    TOY_DATASETS_2D,
+    checkerboard_log_prob,
+    eight_gaussians_mixture,
+    mixture_1d,
+    sample_checkerboard,
+    sample_eight_gaussians,
+    sample_moons,
+    sample_swiss_roll,
 )
-from diffviz._schedules import (
-    Schedule,
-    constant_schedule,
-    cosine_schedule,
-    linear_schedule,
-    schedule_from_betas,
-)
-
-# --- learning: model and training (owner: training) ---
-from diffviz._losses import (
-    BoundTerms,
-    batch_eps_loss,
-    eps_loss,
-    nats_to_bits_per_dim,
-    reverse_mean,
-    reverse_variance,
-    variational_bound,
-)
+# --- model: the denoiser MLP and its embeddings ---
 from diffviz._model import (
     Denoiser,
     DenoiserConfig,
@@ -68,10 +73,17 @@ from diffviz._model import (
     init_denoiser,
     sinusoidal_embedding,
 )
+# --- losses: the simple eps loss and the variational bound ---
+from diffviz._losses import (
+    BoundTerms,
+    batch_eps_loss,
+    eps_loss,
+    nats_to_bits_per_dim,
+    variational_bound,
+)
+# --- training: the step, the fit loop, optimizer helpers ---
 from diffviz._train import StepMetrics, TrainState, adam, fit, init_train_state, make_train_step, warmup_cosine
-# --- learning: samplers, metrics, checkpoints (owner: sampling) ---
-from diffviz._checkpoint import load_params, save_params
-from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
+# --- sampling: DDPM, DDIM and the noise predictors they take ---
 from diffviz._sampling import (
     ddim_sample,
     ddim_timesteps,
@@ -79,8 +91,16 @@ from diffviz._sampling import (
     exact_eps_fn,
     model_eps_fn,
 )
-# --- course: plots, players and widgets, one module per topic in diffviz.viz (owner: notebooks) ---
+# --- metrics and goodness of fit: distances between samples, KS tests against exact answers ---
+from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
+from diffviz._goodness_of_fit import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
+# --- checkpoints: saving and loading parameters ---
+from diffviz._checkpoint import load_params, save_params
+# --- digits: the 8x8 digits data ---
+from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
+# --- the reader's set-up check ---
 from diffviz._setup import check_setup
+# --- drawing: figures, kernel-free players and live explorers, one module per topic in diffviz.viz ---
 from diffviz.viz import (
     Diffusion2DExplorer,
     EpsExplorer,
@@ -137,10 +157,6 @@ from diffviz.viz import (
     snapshot_scrubber_html,
     snr_crossings,
 )
-# --- course: goodness-of-fit checks (owner: chapter 10) ---
-from diffviz._checks import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
-# --- course: 8x8 digits (owner: chapter 9) ---
-from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
 
 __version__ = "0.1.0"
 
@@ -167,8 +183,8 @@ __all__ = [
     "check_setup",
     "checkerboard_log_prob",
     "constant_schedule",
-    "cosine_schedule",
     "coordinate_embedding",
+    "cosine_schedule",
     "count_params",
     "ddim_sample",
     "ddim_timesteps",

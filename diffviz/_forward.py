@@ -32,6 +32,11 @@ from diffviz import _validate as v
 from diffviz._schedules import Schedule
 
 
+def _step_scales(beta: jax.Array) -> tuple[jax.Array, jax.Array]:
+    r"""``(sqrt(1 - beta_t), sqrt(beta_t))``: the shrink factor and the noise std of one forward step (no checks)."""
+    return jnp.sqrt(1.0 - beta), jnp.sqrt(beta)
+
+
 def forward_step_params(schedule: Schedule, x_prev, t) -> tuple[jax.Array, jax.Array]:
     r"""Mean and standard deviation of one forward step :math:`q(x_t \mid x_{t-1})`.
 
@@ -46,8 +51,8 @@ def forward_step_params(schedule: Schedule, x_prev, t) -> tuple[jax.Array, jax.A
     """
     t = v.timestep("t", t, schedule.T, lo=1)
     x_prev = v.data_array("x_prev", x_prev)
-    beta = schedule.betas[t]
-    return jnp.sqrt(1.0 - beta) * x_prev, jnp.sqrt(beta)
+    shrink, std = _step_scales(schedule.betas[t])
+    return shrink * x_prev, std
 
 
 def sample_forward_step(key, schedule: Schedule, x_prev, t) -> jax.Array:
@@ -106,8 +111,10 @@ def _chain_kernel(key, betas, x0, num_steps: int, drift: bool, trajectory: bool)
 
     def step(x, inputs):
         k, beta = inputs
-        shrink = jnp.sqrt(1.0 - beta) if drift else jnp.ones((), jnp.float32)
-        x = shrink * x + jnp.sqrt(beta) * jax.random.normal(k, x.shape, jnp.float32)
+        shrink, std = _step_scales(beta)
+        if not drift:
+            shrink = jnp.ones((), jnp.float32)
+        x = shrink * x + std * jax.random.normal(k, x.shape, jnp.float32)
         return x, (x if trajectory else None)
 
     keys = jax.random.split(key, num_steps)
@@ -115,6 +122,25 @@ def _chain_kernel(key, betas, x0, num_steps: int, drift: bool, trajectory: bool)
     if trajectory:
         return jnp.concatenate([x0[None], path], axis=0)
     return x_last
+
+
+def _marginal_scales(schedule: Schedule, t) -> tuple[jax.Array, jax.Array]:
+    r"""``(sqrt(abar_t), sqrt(1 - abar_t))``: how much signal and how much noise :math:`x_t` holds.
+
+    The one place these two square roots are taken; ``t`` may be a scalar or an array of
+    steps (no checks: callers validate at the public boundary).
+    """
+    return jnp.sqrt(schedule.alpha_bars[t]), jnp.sqrt(schedule.one_minus_alpha_bars[t])
+
+
+def _closed_form(schedule: Schedule, x0: jax.Array, t, eps: jax.Array) -> jax.Array:
+    r""":math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon`, the one home of the closed form.
+
+    Every part of the package that makes :math:`x_t` from :math:`x_0` and a noise draw calls
+    this (:func:`sample_marginal`, the losses). No checks.
+    """
+    signal, noise = _marginal_scales(schedule, t)
+    return signal * x0 + noise * eps
 
 
 def marginal_params(schedule: Schedule, x0, t) -> tuple[jax.Array, jax.Array]:
@@ -132,7 +158,8 @@ def marginal_params(schedule: Schedule, x0, t) -> tuple[jax.Array, jax.Array]:
     """
     t = v.timestep("t", t, schedule.T)
     x0 = v.data_array("x0", x0)
-    return jnp.sqrt(schedule.alpha_bars[t]) * x0, jnp.sqrt(schedule.one_minus_alpha_bars[t])
+    signal, noise = _marginal_scales(schedule, t)
+    return signal * x0, noise
 
 
 def sample_marginal(key, schedule: Schedule, x0, t) -> tuple[jax.Array, jax.Array]:
@@ -143,9 +170,10 @@ def sample_marginal(key, schedule: Schedule, x0, t) -> tuple[jax.Array, jax.Arra
         that was used (the regression target of the epsilon loss).
     """
     key = v.prng_key("key", key)
-    mean, std = marginal_params(schedule, x0, t)
-    eps = jax.random.normal(key, mean.shape, jnp.float32)
-    return mean + std * eps, eps
+    t = v.timestep("t", t, schedule.T)
+    x0 = v.data_array("x0", x0)
+    eps = jax.random.normal(key, x0.shape, jnp.float32)
+    return _closed_form(schedule, x0, t, eps), eps
 
 
 def prior_kl(schedule: Schedule, x0, t=None) -> jax.Array:
@@ -169,6 +197,11 @@ def prior_kl(schedule: Schedule, x0, t=None) -> jax.Array:
     t = schedule.T if t is None else t
     t = v.timestep("t", t, schedule.T, lo=1)
     x0 = v.data_array("x0", x0)
+    return _prior_kl(schedule, x0, t)
+
+
+def _prior_kl(schedule: Schedule, x0: jax.Array, t) -> jax.Array:
+    """The KL of :func:`prior_kl`, its one home (no checks)."""
     abar, one_minus = schedule.alpha_bars[t], schedule.one_minus_alpha_bars[t]
     # -log(1 - abar): from the stored 1 - abar while abar is large, from log1p(-abar) once it
     # is small (there 1 - abar rounds to 1 in float32 and the KL would read as exactly 0).

@@ -41,15 +41,6 @@ _PAIR_BLOCK_ELEMENTS = 1 << 21  # rows * m * d of one block of pairwise differen
 # --------------------------------------------------------------------------------------------
 
 
-
-def _points(name: str, x) -> jax.Array:
-    """A finite float32 ``(n, d)`` array with ``n >= 1``, ``d >= 1``."""
-    x = v.data_array(name, x)
-    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (n, d) with n, d >= 1 (a set of points); got {x.shape}")
-    return x
-
-
 def _same_dim(x: jax.Array, y: jax.Array) -> None:
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"y must have the dimension of x, shape (m, {x.shape[1]}); got shape {y.shape}")
@@ -95,8 +86,8 @@ def sliced_wasserstein(key, x, y, num_projections: int = 256) -> jax.Array:
             infinity, ``num_projections`` is not a positive integer, or ``key`` is not a key.
     """
     key = v.prng_key("key", key)
-    x = _points("x", x)
-    y = _points("y", y)
+    x = v.points("x", x)
+    y = v.points("y", y)
     v.check_shape("y", y, x.shape, "the same number of points and dimension as x")
     num_projections = v.positive_int("num_projections", num_projections)
     return _sliced_kernel(key, x, y, num_projections)
@@ -178,8 +169,8 @@ def energy_distance(x, y, max_points: int = 4000) -> jax.Array:
         ValueError: if an input is not ``(n, d)``, the dimensions differ, an input holds NaN
             or infinity, or ``max_points`` is not a positive integer.
     """
-    x = _points("x", x)
-    y = _points("y", y)
+    x = v.points("x", x)
+    y = v.points("y", y)
     _same_dim(x, y)
     max_points = v.positive_int("max_points", max_points)
     return _energy_kernel(x[:max_points], y[:max_points])
@@ -219,15 +210,6 @@ def _energy_kernel(x, y):
 # --------------------------------------------------------------------------------------------
 # Histogram KL
 # --------------------------------------------------------------------------------------------
-
-
-def _samples_1d(name: str, x) -> jax.Array:
-    x = v.data_array(name, x)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1 or x.shape[0] < 1:
-        raise ValueError(f"{name} must be a 1-D sample, shape (n,) or (n, 1) with n >= 1; got {x.shape}")
-    return x
 
 
 def _histogram_range(range_, x: jax.Array, y: jax.Array) -> tuple[float, float]:
@@ -278,8 +260,8 @@ def histogram_kl(x, y, *, bins: int = 60, range=None, eps: float = 1e-6) -> jax.
         ValueError: on a bad shape, NaN or infinity in the samples, a bad ``bins``,
             ``range`` or ``eps``, or if no point of ``x`` or of ``y`` falls inside ``range``.
     """
-    x = _samples_1d("x", x)
-    y = _samples_1d("y", y)
+    x = v.samples_1d("x", x)
+    y = v.samples_1d("y", y)
     bins = v.positive_int("bins", bins)
     lo, hi = _histogram_range(range, x, y)
     is_real = isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_))

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jax.scipy.special import logsumexp
 
 from diffviz import _validate as v
+from diffviz._posterior import _score_to_eps
 from diffviz._schedules import Schedule
 
 
@@ -160,7 +161,7 @@ def optimal_eps(schedule: Schedule, mix: GaussianMixture, x_t, t) -> jax.Array:
     ``t`` is an integer in ``1..T``; the result has the shape of ``x_t``.
     """
     t = v.timestep("t", t, schedule.T, lo=1)
-    return -jnp.sqrt(schedule.one_minus_alpha_bars[t]) * mixture_score(schedule, mix, x_t, t)
+    return _score_to_eps(schedule, mixture_score(schedule, mix, x_t, t), t)
 
 
 def optimal_denoiser(schedule: Schedule, mix: GaussianMixture, x_t, t) -> jax.Array:

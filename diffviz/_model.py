@@ -21,13 +21,13 @@ ran at about a third of the speed of this split/merge bridge in a plain ``jax.ji
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from diffviz import _fast_ops
 from diffviz import _validate as v
 
 
@@ -58,24 +58,8 @@ class DenoiserConfig(NamedTuple):
     activation: str = "gelu"
 
 
-def _gelu_exact(h: jax.Array) -> jax.Array:
-    r"""The exact GELU, :math:`h\,\Phi(h) = \tfrac{h}{2}(1 + \operatorname{erf}(h/\sqrt{2}))`.
-
-    The same function as ``jax.nn.gelu(h, approximate=False)``, which writes it with
-    ``erfc(-h/sqrt 2)``. On XLA's CPU backend ``erfc`` costs 2.6x ``erf`` (measured: 0.96
-    against 0.37 ns per element on a 10,000 x 64 array), and the exact GELU was the largest
-    cost of a sampling step after the matmuls. Both forms are within a few float32 ulps of
-    the float64 value (measured on [-12, 12]: 1.4e-7 and 1.1e-7 times max(1, |h|)); for
-    :math:`h < -5.3`, where :math:`\Phi(h)` is below float32's resolution near 1, the ``erf``
-    form returns 0 instead of a value smaller than 1e-6 in size.
-    """
-    return 0.5 * h * (1.0 + jax.lax.erf(h * _SQRT_HALF))
-
-
-_SQRT_HALF = math.sqrt(0.5)
-
 _ACTIVATIONS = {
-    "gelu": _gelu_exact,
+    "gelu": _fast_ops.gelu_exact,
     "gelu_tanh": lambda h: jax.nn.gelu(h, approximate=True),
     "relu": jax.nn.relu,
 }
@@ -89,7 +73,7 @@ def sinusoidal_embedding(u: jax.Array, size: int, scale: float = 1.0) -> jax.Arr
     """
     freqs = _frequencies(size, scale)
     angles = u[..., None].astype(jnp.float32) * freqs.reshape((1,) * u.ndim + freqs.shape)  # (..., h)
-    return jnp.concatenate(_sincos(angles), axis=-1)
+    return jnp.concatenate(_fast_ops.sincos(angles), axis=-1)
 
 
 def _frequencies(size: int, scale: float) -> jax.Array:
@@ -107,48 +91,15 @@ def coordinate_embedding(x: jax.Array, size: int, scale: float = 1.0) -> jax.Arr
     coordinate, ``i`` the frequency, ``i`` varying fastest). The order only matters for
     reading the first layer's weights; the network sees the same numbers.
 
-    Why this layout: the angles are built as one contiguous ``(..., d * h)`` array, by
-    concatenating ``x_j * omega`` per coordinate. Written as the broadcast product
-    ``x[..., :, None] * omega`` and reshaped, XLA's CPU backend ran the sin/cos about 7x
-    slower (measured: 1.7 ms against 0.26 ms for 10,000 points of 2-D data with
-    ``size = 16``), because the last axis it loops over is then only ``h`` long.
+    The angles are laid out by :func:`diffviz._fast_ops.coordinate_angles` (a layout XLA
+    runs faster on CPU).
     """
     x = jnp.asarray(x, jnp.float32)
     if x.ndim < 1:
         raise ValueError("x must have shape (..., d) with the coordinates last; got a scalar")
     freqs = _frequencies(size, scale).reshape((1,) * (x.ndim - 1) + (size // 2,))
-    angles = jnp.concatenate([x[..., j : j + 1] * freqs for j in range(x.shape[-1])], axis=-1)  # (..., d h)
-    return jnp.concatenate(_sincos(angles), axis=-1)
-
-
-# pi/2 split in three parts (the first two with few significant bits, so n * part is exact in
-# float32 for |n| < 2**13): reduces an angle to [-pi/4, pi/4] without losing accuracy.
-_HALF_PI_1, _HALF_PI_2, _HALF_PI_3 = 1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8
-
-
-def _sincos(a: jax.Array) -> tuple[jax.Array, jax.Array]:
-    r"""``(sin a, cos a)`` in float32, accurate to ~1e-7 absolute for :math:`|a| \le 8192`.
-
-    Why not ``jnp.sin``/``jnp.cos``: on XLA's CPU backend they ran ~30x slower than this
-    (measured: 8.2 ms against 0.28 ms for both of a 2048 x 128 array), and the embeddings are
-    evaluated at every training and sampling step, so they took more time than the matmuls.
-    Method: write :math:`a = n\pi/2 + r` with :math:`|r| \le \pi/4` (Cody-Waite reduction),
-    evaluate the Taylor polynomials of sin and cos at ``r`` (truncation error < 2e-9 there),
-    then rotate by the quadrant :math:`n \bmod 4`.
-    """
-    a = a.astype(jnp.float32)
-    n = jnp.round(a * (2.0 / math.pi))
-    r = ((a - n * _HALF_PI_1) - n * _HALF_PI_2) - n * _HALF_PI_3
-    r2 = r * r
-    sin_r = r + r * r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (1 / 362880))))
-    cos_r = 1 + r2 * (-1 / 2 + r2 * (1 / 24 + r2 * (-1 / 720 + r2 * (1 / 40320 + r2 * (-1 / 3628800)))))
-    quadrant = n.astype(jnp.int32) & 3  # sin(r + q pi/2), cos(r + q pi/2) for q = 0, 1, 2, 3:
-    odd = (quadrant & 1) == 1  # q odd swaps sin and cos
-    sin_a = jnp.where(odd, cos_r, sin_r)
-    cos_a = jnp.where(odd, sin_r, cos_r)
-    sin_a = jnp.where(quadrant >= 2, -sin_a, sin_a)  # q = 2, 3 flip the sine
-    cos_a = jnp.where((quadrant == 1) | (quadrant == 2), -cos_a, cos_a)  # q = 1, 2 flip the cosine
-    return sin_a, cos_a
+    angles = _fast_ops.coordinate_angles(x, freqs)  # (..., d h)
+    return jnp.concatenate(_fast_ops.sincos(angles), axis=-1)
 
 
 class _ResidualBlock(nnx.Module):
@@ -179,13 +130,11 @@ class Denoiser(nnx.Module):
         else:
             feats = x_t
         if t.ndim == 0:
-            # One t for the whole batch (a sampler): Linear(concat[feats, emb(t)]) written as
-            # feats @ W_x + (emb(t) @ W_t + b), the same numbers, with emb(t) and its share of
-            # the matmul computed once instead of once per row.
-            kernel = self.inp.kernel[...]
-            n_x = feats.shape[-1]
-            t_part = sinusoidal_embedding(t, c.time_dim) @ kernel[n_x:] + self.inp.bias[...]  # (width,)
-            h = feats @ kernel[:n_x] + t_part.reshape((1,) * (feats.ndim - 1) + (c.width,))
+            # One t for the whole batch (a sampler): its embedding and its share of the first
+            # matmul are computed once instead of once per row (the same numbers).
+            h = _fast_ops.linear_with_shared_tail(
+                feats, sinusoidal_embedding(t, c.time_dim), self.inp.kernel[...], self.inp.bias[...]
+            )
         else:  # one t per example (training): a single matmul over the concatenation
             h = self.inp(jnp.concatenate([feats, sinusoidal_embedding(t, c.time_dim)], axis=-1))
         h = _ACTIVATIONS[c.activation](h)  # (..., width)

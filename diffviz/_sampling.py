@@ -45,13 +45,11 @@ from jax import lax
 from jax.tree_util import Partial
 
 from diffviz import _validate as v
-from diffviz._losses import reverse_mean
 from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._model import apply_denoiser
-from diffviz._posterior import eps_to_x0, posterior_params, x0_to_eps
+from diffviz._posterior import _eps_to_x0, _posterior_mean, _x0_to_eps
+from diffviz._reverse import _reverse_mean, _reverse_variance, variance_name
 from diffviz._schedules import Schedule
-
-_VARIANCES = ("beta", "beta_tilde")
 
 # --------------------------------------------------------------------------------------------
 # Predictors
@@ -115,7 +113,6 @@ def model_eps_fn(graphdef, params) -> Partial:
 # --------------------------------------------------------------------------------------------
 
 
-
 def _check_schedule(schedule) -> Schedule:
     if not isinstance(schedule, Schedule):
         raise ValueError(
@@ -127,8 +124,7 @@ def _check_schedule(schedule) -> Schedule:
 def _as_predictor(eps_fn) -> Partial:
     if isinstance(eps_fn, Partial):
         return eps_fn
-    if not callable(eps_fn):
-        raise ValueError(f"eps_fn must be a callable eps_fn(x_t, t) -> eps_hat; got {type(eps_fn).__name__}")
+    v.callable_arg("eps_fn", eps_fn, "eps_fn(x_t, t) -> eps_hat")
     return Partial(eps_fn)
 
 
@@ -162,14 +158,6 @@ def _eta(eta) -> jax.Array:
     if not (math.isfinite(value) and 0.0 <= value <= 1.0):
         raise ValueError(f"eta must be a finite number in [0, 1]; got {value!r}")
     return jnp.asarray(value, jnp.float32)
-
-
-def _predict(eps_fn: Partial, x: jax.Array, t: jax.Array) -> jax.Array:
-    """Call the predictor and check (at trace time) that it answers in the shape of ``x``."""
-    eps = jnp.asarray(eps_fn(x, t))
-    if eps.shape != x.shape:
-        raise ValueError(f"eps_fn must return an array shaped like x_t {x.shape}; got shape {eps.shape}")
-    return eps.astype(jnp.float32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,8 +224,7 @@ def ddpm_sample(
     eps_fn = _as_predictor(eps_fn)
     schedule = _check_schedule(schedule)
     shape = _sample_shape(shape)
-    if not isinstance(variance, str) or variance not in _VARIANCES:
-        raise ValueError(f"variance must be one of {', '.join(map(repr, _VARIANCES))}; got {variance!r}")
+    variance = variance_name(variance)
     trajectory = _flag("trajectory", trajectory)
     return _ddpm_kernel(key, eps_fn, schedule, shape, variance, trajectory, _clip_range(clip_x0))
 
@@ -248,13 +235,8 @@ def _clip_range(clip_x0) -> tuple[float, float] | None:
 
 def _ddpm_stds(schedule: Schedule, variance: str) -> jax.Array:
     r""":math:`\sigma_t` for ``t = 0..T``, shape ``(T+1,)``, with :math:`\sigma_0 = \sigma_1 = 0`."""
-    betas = schedule.betas
-    if variance == "beta":
-        var = betas
-    else:  # beta_tilde_t = beta_t (1 - abar_{t-1}) / (1 - abar_t); index 0 is unused
-        one_minus = schedule.one_minus_alpha_bars
-        tilde = betas[1:] * one_minus[:-1] / one_minus[1:]  # (T,)
-        var = jnp.concatenate([jnp.zeros((1,), jnp.float32), tilde])
+    var = _reverse_variance(schedule, jnp.arange(1, schedule.T + 1), variance)  # (T,): t = 1..T
+    var = jnp.concatenate([jnp.zeros((1,), jnp.float32), var])  # index 0 is unused
     std = jnp.sqrt(var)  # the square root: sigma_t is a standard deviation
     return std.at[:2].set(0.0)  # no noise on the final step t = 1
 
@@ -278,11 +260,11 @@ def _ddpm_kernel(key, eps_fn, schedule, shape, variance, trajectory, clip_x0):
     ts = jnp.arange(T, 0, -1, dtype=jnp.int32)  # (T,): T, T-1, ..., 1
 
     def step(x, t):
-        eps = _predict(eps_fn, x, t)
+        eps = v.prediction("eps_fn", eps_fn, x, t)
         if clip_x0 is None:
-            mean = reverse_mean(schedule, eps, x, t)
+            mean = _reverse_mean(schedule, eps, x, t)
         else:  # the posterior mean given the clipped estimate of x_0
-            mean, _ = posterior_params(schedule, jnp.clip(eps_to_x0(schedule, x, eps, t), *clip_x0), x, t)
+            mean = _posterior_mean(schedule, jnp.clip(_eps_to_x0(schedule, x, eps, t), *clip_x0), x, t)
         z = jax.random.normal(_step_key(k_steps, t), shape, jnp.float32)
         x_prev = mean + stds[t] * z
         return x_prev, (x_prev if trajectory else None)
@@ -403,11 +385,11 @@ def _ddim_kernel(key, eps_fn, schedule, shape, num_steps, eta, trajectory, clip_
         t, s = inputs
         abar_s = schedule.alpha_bars[s]
         om_t, om_s = schedule.one_minus_alpha_bars[t], schedule.one_minus_alpha_bars[s]
-        eps = _predict(eps_fn, x, t)
-        x0_hat = eps_to_x0(schedule, x, eps, t)
+        eps = v.prediction("eps_fn", eps_fn, x, t)
+        x0_hat = _eps_to_x0(schedule, x, eps, t)
         if clip_x0 is not None:  # clip, then the noise that goes with the clipped estimate
             x0_hat = jnp.clip(x0_hat, *clip_x0)
-            eps = x0_to_eps(schedule, x, x0_hat, t)
+            eps = _x0_to_eps(schedule, x, x0_hat, t)
         # 1 - abar_t / abar_s = ((1 - abar_t) - (1 - abar_s)) / abar_s, without cancellation
         var = eta**2 * (om_s / om_t) * ((om_t - om_s) / abar_s)
         dir_coef = jnp.sqrt(jnp.maximum(om_s - var, 0.0))

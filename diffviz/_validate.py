@@ -65,6 +65,42 @@ def check_shape(name: str, x: jax.Array, expected: tuple, what: str) -> None:
         raise ValueError(f"{name} must have shape {tuple(expected)} ({what}); got {tuple(x.shape)}")
 
 
+def points(name: str, x) -> jax.Array:
+    """A finite float32 ``(n, d)`` array with ``n >= 1``, ``d >= 1`` (a set of points, a batch)."""
+    x = data_array(name, x)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (n, d) with n, d >= 1 (a set of points); got {x.shape}")
+    return x
+
+
+def samples_1d(name: str, x) -> jax.Array:
+    """A finite float32 1-D sample: shape ``(n,)``, or ``(n, 1)`` flattened to ``(n,)``; ``n >= 1``."""
+    x = data_array(name, x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1 or x.shape[0] < 1:
+        raise ValueError(f"{name} must be a 1-D sample, shape (n,) or (n, 1) with n >= 1; got {x.shape}")
+    return x
+
+
+def callable_arg(name: str, fn, signature: str) -> None:
+    """Raise unless ``fn`` is callable; ``signature`` shows how it is called, e.g. ``eps_fn(x_t, t) -> eps_hat``."""
+    if not callable(fn):
+        raise ValueError(f"{name} must be a callable {signature}; got {type(fn).__name__}")
+
+
+def prediction(name: str, fn, x: jax.Array, t) -> jax.Array:
+    """``fn(x, t)`` as float32, checked (from its shape, so also while tracing) to have the shape of ``x``.
+
+    The one check inside the package's kernels: it costs nothing at run time, and a
+    predictor answering in another shape would otherwise be broadcast silently.
+    """
+    out = jnp.asarray(fn(x, t))
+    if out.shape != x.shape:
+        raise ValueError(f"{name} must return an array shaped like x_t {x.shape}; got shape {out.shape}")
+    return out.astype(jnp.float32)
+
+
 def check_open_unit_interval(name: str, x: jax.Array) -> None:
     """Raise if a concrete ``x`` has an entry outside the open interval (0, 1)."""
     if is_concrete(x):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 import diffviz as dv
-from diffviz import _model
+from diffviz import _fast_ops
 
 
 def test_sinusoidal_embedding_matches_numpy():
@@ -81,10 +81,10 @@ def test_exact_gelu_and_its_derivative_match_float64_scipy():
     h = np.linspace(-12.0, 12.0, 4801, dtype=np.float32)
     exact = h.astype(np.float64)
     phi = special.ndtr(exact)
-    got = np.asarray(_model._gelu_exact(jnp.asarray(h)))
+    got = np.asarray(_fast_ops.gelu_exact(jnp.asarray(h)))
     scale = np.maximum(1.0, np.abs(exact))  # errors of a few float32 ulps (jax.nn.gelu: 1.1e-7 here)
     assert np.max(np.abs(got - exact * phi) / scale) < 3e-7  # measured 1.4e-7
-    grad = np.asarray(jax.vmap(jax.grad(_model._gelu_exact))(jnp.asarray(h)))
+    grad = np.asarray(jax.vmap(jax.grad(_fast_ops.gelu_exact))(jnp.asarray(h)))
     want = phi + exact * np.exp(-0.5 * exact**2) / np.sqrt(2 * np.pi)  # d/dh h Phi(h) = Phi + h phi
     assert np.max(np.abs(grad - want) / scale) < 3e-7  # measured 1.0e-7
     assert got.dtype == np.float32 and np.all(np.isfinite(got)) and np.all(np.isfinite(grad))
@@ -96,7 +96,7 @@ def test_fast_sincos_matches_float64_numpy(centre, spread):
     """The embeddings' own sin/cos (faster than jnp.sin on CPU) against float64 NumPy."""
     a = np.float32(centre) + np.linspace(-spread, spread, 257, dtype=np.float32) * np.float32(1 + abs(centre) / 64)
     a = np.clip(a, -8192, 8192).astype(np.float32)
-    sin_a, cos_a = _model._sincos(jnp.asarray(a))
+    sin_a, cos_a = _fast_ops.sincos(jnp.asarray(a))
     exact = a.astype(np.float64)  # the float32 angle, evaluated exactly
     np.testing.assert_allclose(np.asarray(sin_a), np.sin(exact), rtol=0, atol=2.5e-7)
     np.testing.assert_allclose(np.asarray(cos_a), np.cos(exact), rtol=0, atol=2.5e-7)
@@ -105,7 +105,7 @@ def test_fast_sincos_matches_float64_numpy(centre, spread):
 def test_fast_sincos_every_quadrant_and_the_special_points():
     k = np.arange(-40, 41)
     a = np.concatenate([k * np.pi / 2, k * np.pi / 2 + np.pi / 4, k * np.pi / 2 - 1e-3]).astype(np.float32)
-    sin_a, cos_a = _model._sincos(jnp.asarray(a))
+    sin_a, cos_a = _fast_ops.sincos(jnp.asarray(a))
     np.testing.assert_allclose(np.asarray(sin_a), np.sin(a.astype(np.float64)), atol=2e-7)
     np.testing.assert_allclose(np.asarray(cos_a), np.cos(a.astype(np.float64)), atol=2e-7)
     assert np.all(np.asarray(sin_a) ** 2 + np.asarray(cos_a) ** 2 <= 1 + 1e-6)

@@ -6,6 +6,8 @@ through diffviz. Single steps of a DDPM trajectory are checked against the updat
 written out in float64, and DDIM paths against an independent NumPy loop.
 """
 
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +18,6 @@ from jax.tree_util import Partial
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _sampling
 
 N = 10_000
 SCHEDULE = dv.linear_schedule(1000)
@@ -352,6 +353,24 @@ def _counting_eps(schedule, mix, x_t, t):
     return dv.optimal_eps(schedule, mix, x_t, t)
 
 
+@contextlib.contextmanager
+def _jit_traces():
+    """The names of the functions ``jax.jit`` traces inside the block, from JAX's public
+    compile events (``jax.monitoring``): a jitted function is traced only on a cache miss,
+    i.e. when it is about to be compiled anew."""
+    names = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/jaxpr_trace_duration":
+            names.append(kwargs.get("fun_name", "?"))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        yield names
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+
+
 def test_samplers_compile_once_for_new_predictors_and_keys(key):
     TRACES.clear()
     for i in range(3):
@@ -361,11 +380,16 @@ def test_samplers_compile_once_for_new_predictors_and_keys(key):
     # same length) and a new eta: no new compilation
     dv.ddpm_sample(key, dv.exact_eps_fn(SMALL, BIMODAL), SMALL, SHAPE)
     dv.ddim_sample(key, dv.exact_eps_fn(SMALL, BIMODAL), SMALL, SHAPE, num_steps=STEPS, eta=0.0)
-    sizes = _sampling._ddpm_kernel._cache_size(), _sampling._ddim_kernel._cache_size()
     other = dv.linear_schedule(20, beta_end=0.03)
-    dv.ddpm_sample(jax.random.fold_in(key, 9), dv.exact_eps_fn(other, BIMODAL), other, SHAPE)
-    dv.ddim_sample(jax.random.fold_in(key, 9), dv.exact_eps_fn(SMALL, BIMODAL), SMALL, SHAPE, num_steps=STEPS, eta=0.7)
-    assert (_sampling._ddpm_kernel._cache_size(), _sampling._ddim_kernel._cache_size()) == sizes
+    k9 = jax.random.fold_in(key, 9)
+    with _jit_traces() as traced:
+        dv.ddpm_sample(k9, dv.exact_eps_fn(other, BIMODAL), other, SHAPE)
+        dv.ddim_sample(k9, dv.exact_eps_fn(SMALL, BIMODAL), SMALL, SHAPE, num_steps=STEPS, eta=0.7)
+    assert traced == [], traced
+    # the check can fail: a new static option (another number of steps) is a new compilation
+    with _jit_traces() as traced:
+        dv.ddim_sample(k9, dv.exact_eps_fn(SMALL, BIMODAL), SMALL, SHAPE, num_steps=STEPS - 1, eta=0.7)
+    assert traced, "a new num_steps should have compiled the DDIM kernel anew"
 
 
 def test_model_eps_fn_runs_with_an_initialised_denoiser(key):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from diffviz._checks import marginal_ks_test
+from diffviz._goodness_of_fit import marginal_ks_test
 from diffviz._schedules import Schedule
 from diffviz.viz.style import (
     FIXED_VERSION,

@@ -53,6 +53,7 @@ from jax.scipy.special import ndtr
 
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture, diffuse_mixture
+from diffviz._posterior import _x0_to_eps
 from diffviz._schedules import Schedule
 
 _TERMS = 12  # series terms: both series have converged to float32 precision by then
@@ -112,11 +113,6 @@ def _ks_from_cdf(u: jax.Array) -> tuple[jax.Array, jax.Array]:
 @jax.jit
 def _normal_kernel(z: jax.Array) -> tuple[jax.Array, jax.Array]:
     return _ks_from_cdf(ndtr(z))
-
-
-@jax.jit
-def _marginal_kernel(abar: jax.Array, one_minus: jax.Array, x0: jax.Array, x_t: jax.Array):
-    return _ks_from_cdf(ndtr((x_t - jnp.sqrt(abar) * x0) / jnp.sqrt(one_minus)))
 
 
 @jax.jit
@@ -182,8 +178,8 @@ def marginal_ks_test(schedule: Schedule, x0, x_t, t) -> KSResult:
     if x0.ndim == 0:
         x0 = jnp.broadcast_to(x0, x_t.shape)
     v.check_shape("x0", x0, x_t.shape, "the shape of x_t, or a scalar")
-    abar, one_minus = schedule.alpha_bars[t], schedule.one_minus_alpha_bars[t]
-    return KSResult(*_marginal_kernel(abar, one_minus, x0, x_t), int(x_t.size))
+    z = _x0_to_eps(schedule, x_t, x0, t)  # the noise that took x0 to x_t: N(0, 1) if all is well
+    return KSResult(*_normal_kernel(z), int(x_t.size))
 
 
 def mixture_ks_test(schedule: Schedule, mix: GaussianMixture, x, t=0) -> KSResult:
@@ -216,9 +212,7 @@ def mixture_ks_test(schedule: Schedule, mix: GaussianMixture, x, t=0) -> KSResul
         raise ValueError(f"mix must be a GaussianMixture (see diffviz.gaussian_mixture); got {type(mix).__name__}")
     if mix.dim != 1:
         raise ValueError(f"mix must be a 1-D mixture (means of shape (K, 1)); got dimension {mix.dim}")
-    x = _samples("x", x)
-    if not (x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)):
-        raise ValueError(f"x must have shape (n,) or (n, 1) (1-D samples); got {x.shape}")
+    x = v.samples_1d("x", x)
     diffused = diffuse_mixture(schedule, mix, t)
-    return KSResult(*_mixture_kernel(diffused, x.reshape(-1)), int(x.size))
+    return KSResult(*_mixture_kernel(diffused, x), int(x.size))
 

@@ -191,9 +191,9 @@ def test_mixture_test_refuses_bad_input():
         dv.mixture_ks_test(schedule, dv.eight_gaussians_mixture(), np.zeros((5, 1)))
     with pytest.raises(ValueError, match="mix must be a GaussianMixture"):
         dv.mixture_ks_test(schedule, (1.0, 0.0, 1.0), np.zeros((5, 1)))
-    with pytest.raises(ValueError, match=r"x must have shape \(n,\) or \(n, 1\)"):
+    with pytest.raises(ValueError, match=r"x must be a 1-D sample, shape \(n,\) or \(n, 1\) with n >= 1; got \(5, 2\)"):
         dv.mixture_ks_test(schedule, mix, np.zeros((5, 2)))
     with pytest.raises(ValueError, match=r"t must be an integer time step in 0\.\.10"):
         dv.mixture_ks_test(schedule, mix, np.zeros((5, 1)), 11)
-    with pytest.raises(ValueError, match="x must hold at least one sample"):
+    with pytest.raises(ValueError, match=r"x must be a 1-D sample, .* with n >= 1; got \(0,\)"):
         dv.mixture_ks_test(schedule, mix, np.zeros((0, 1)))
