@@ -142,6 +142,8 @@ from diffviz._checks import KSResult, ks_normal_test, marginal_ks_test, mixture_
 # --- course: 8x8 digits (owner: chapter 9) ---
 from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
 from diffviz._plots_digits import plot_digit_grid
+# --- course: explorers that run in the browser, no kernel (owner: live explorers) ---
+from diffviz.viz.live import Forward1DLive, forward_1d_live
 
 __version__ = "0.1.0"
 
@@ -153,6 +155,7 @@ __all__ = [
     "DigitsData",
     "EpsExplorer",
     "Forward1DExplorer",
+    "Forward1DLive",
     "GaussianConditioningExplorer",
     "GaussianMixture",
     "KSResult",
@@ -190,6 +193,7 @@ __all__ = [
     "exact_eps_fn",
     "fit",
     "forward_1d_explorer",
+    "forward_1d_live",
     "forward_step_params",
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_scrubber_html",
