@@ -260,7 +260,7 @@ def opened(chromium, url: str, *, width: int = 1280):
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(f"{m.text} (at {m.location.get('url', '')})") if m.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     try:
         page.goto(url, wait_until="load")
@@ -387,3 +387,45 @@ def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium,
         assert box["width"] > 300 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
     finally:
         context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):
+    """The route the book takes (MyST-NB writes the cell's text/html output into the page), on one page.
+
+    Not `make book`: a one-page Jupyter Book 1.x over a notebook whose stored output is the
+    explorer's, built with execution off (seconds). The explorer must draw and answer a key
+    from file:, with no request leaving the disk and no error inside its frame, at 390 px too.
+    """
+    import subprocess
+    import sys
+
+    import nbformat
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    if not jupyter_book.is_file():
+        pytest.skip("jupyter-book is not installed (the book extra)")
+    cell = nbformat.v4.new_code_cell("dv.forward_1d_live(key, data)")
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/html": explorer.html, "text/plain": repr(explorer)}, execution_count=1)
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Live\n\nThe explorer:"), cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "live.ipynb")
+    (tmp_path / "_config.yml").write_text('title: live\nexecute:\n  execute_notebooks: "off"\n', encoding="utf-8")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: live\n", encoding="utf-8")
+    build = subprocess.run([str(jupyter_book), "build", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    url = (tmp_path / "_build" / "html" / "live.html").as_uri()
+    for width in (1280, 390):
+        with opened(chromium, url, width=width) as (page, frame, errors, foreign):
+            n = draws(frame)
+            frame.focus("#s-t")
+            page.keyboard.press("ArrowRight")
+            wait_redrawn(frame, n)
+            assert snapshot(frame)["t"] == 21
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            assert foreign == []
+            # (this bare book's theme logs errors of its own; the course's book removes them)
+            assert [e for e in errors if "srcdoc" in e] == []
