@@ -12,7 +12,9 @@ Two kinds of test:
   numbers the front-end computes (alpha-bar, the marginal mean and variance, the density at a
   few points) must agree with diffviz's to 1e-5 relative; every slider moves by keyboard and by
   touch and changes the picture; no request leaves ``file:``/``data:``; no console error; at
-  360 px nothing overflows; a saved state out of range is clamped and flagged, never NaN.
+  360 px nothing overflows; a saved state out of range is clamped and flagged, never NaN;
+  without JavaScript the static picture shows, whole, with its alt text; and in a one-page
+  Jupyter Book built offline (the book's route for a cell's HTML output) it runs from file:.
 """
 
 from __future__ import annotations
@@ -119,6 +121,11 @@ def test_refuses_a_2d_mixture_and_a_missing_key():
         dv.forward_1d_live(jax.random.key(0), dv.eight_gaussians_mixture(), n=100)
     with pytest.raises(ValueError, match=r"^key "):
         dv.forward_1d_live(None, dv.mixture_1d("bimodal"), n=100)
+
+
+def test_output_is_reproducible(explorer):
+    again = dv.forward_1d_live(jax.random.key(7), dv.mixture_1d("bimodal"), n=10_000, T=100, beta=0.03, t=20)
+    assert again.html == explorer.html
 
 
 def test_page_is_self_contained_with_a_described_fallback(explorer):
