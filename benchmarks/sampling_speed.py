@@ -22,6 +22,7 @@ import time
 
 import jax
 import optax
+from machine import describe
 from train_throughput import sgemm_gflops
 
 import diffviz as dv
@@ -51,6 +52,7 @@ def main() -> None:
     p.add_argument("--input-dim", type=int, default=16)
     p.add_argument("--activation", default="gelu", choices=["gelu", "gelu_tanh", "relu"])
     args = p.parse_args()
+    print(describe())  # CPU model; JAX's devices (a GPU when one is there and the gpu extra is installed)
     config = dv.DenoiserConfig(dim=2, width=args.width, input_dim=args.input_dim, activation=args.activation)
     schedule = dv.linear_schedule(1000)
     sampler = dv.sample_moons

@@ -24,6 +24,7 @@ import time
 
 import jax
 import optax
+from machine import describe
 
 import diffviz as dv
 
@@ -61,6 +62,7 @@ def run(name, sampler, config, args, seed: int) -> float | None:
             key, sub = jax.random.split(key)
             t0 = time.perf_counter()
             state, _ = dv.fit(sub, step, state, sampler, batch_size=args.batch, num_steps=args.chunk, steps_per_call=args.chunk, progress=False)
+            jax.block_until_ready(state)  # on a GPU the steps run asynchronously
             clock += time.perf_counter() - t0
             steps += args.chunk
         sw = evaluate(jax.random.fold_in(key, 1), graphdef, state.ema_params, schedule, sampler, metric_key, args.clip_x0)
@@ -95,6 +97,7 @@ def main() -> None:
     args.clip_x0 = None if args.no_clip else tuple(args.clip_x0)
     config = dv.DenoiserConfig(dim=2, width=args.width, depth=args.depth, time_dim=args.time_dim, input_dim=args.input_dim,
                                activation=args.activation)  # fmt: skip
+    print(describe())  # CPU model; JAX's devices (a GPU when one is there and the gpu extra is installed)
     print(f"config: {config}; batch {args.batch}, Adam peak lr {args.lr} (warm-up 200, cosine to {args.decay_steps}), EMA {args.ema}; DDPM clip_x0 {args.clip_x0}")
     summary = []
     for name in args.datasets:

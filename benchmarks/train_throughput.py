@@ -14,7 +14,12 @@ FLOPs of forward + backward (3 x 2 x MACs per example) and is compared with this
 own float32 matmul rate (a 2048 x 2048 x 2048 product in JAX).
 
 Run:  .venv/bin/python benchmarks/train_throughput.py [--rounds 5] [--batches 32 512 2048]
-(needs the optional ``bench`` extra for torch: ``pip install -c constraints.txt -e .[bench]``).
+(the PyTorch side needs the optional ``bench`` extra: ``pip install -c constraints.txt -e .[bench]``;
+without torch, or with ``--no-torch``, only the JAX side runs).
+
+Devices: JAX computes on a GPU when it sees one (the ``gpu`` extra), and the PyTorch reference
+runs on CUDA whenever ``torch.cuda.is_available()`` (a CUDA build of torch and a GPU), else on
+all CPU cores. The first lines of the output name the CPU model and the device each side ran on.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import statistics
 import time
 
@@ -30,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from machine import describe
 
 import diffviz as dv
 
@@ -65,7 +70,13 @@ class JaxRunner:
         self.key, sub = jax.random.split(self.key)
         t0 = time.perf_counter()
         self.state, _ = dv.fit(sub, self.step, self.state, self.data, batch_size=self.batch, num_steps=self.steps, steps_per_call=self.steps, progress=False)
+        jax.block_until_ready(self.state)  # on a GPU the steps run asynchronously
         return self.steps / (time.perf_counter() - t0)
+
+
+def torch_device(torch) -> str:
+    """'cuda' when this torch build sees a GPU, else 'cpu'."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class TorchRunner:
@@ -75,6 +86,7 @@ class TorchRunner:
 
         torch.manual_seed(0)
         self.torch = torch
+        self.device = torch.device(torch_device(torch))
 
         class Sinusoidal(nn.Module):
             def __init__(self, size, scale=1.0):
@@ -106,20 +118,25 @@ class TorchRunner:
                 h = torch.cat([self.ex(x[:, 0]), self.ex(x[:, 1]), self.et(t.float())], dim=-1)
                 return self.out(self.blocks(nn.functional.gelu(self.inp(h))))
 
-        self.net = Net()
+        self.net = Net().to(self.device)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3)
         betas = torch.linspace(1e-4, 0.02, 1000)
-        self.abar = torch.cumprod(1 - betas, 0)
+        self.abar = torch.cumprod(1 - betas, 0).to(self.device)
         self.batch, self.steps = batch, steps
-        self.data = torch.from_numpy(data.copy())  # a writable copy
+        self.data = torch.from_numpy(data.copy()).to(self.device)  # a writable copy
         self.run()
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize()
 
     def run(self) -> float:
         torch = self.torch
+        self.sync()
         t0 = time.perf_counter()
         for _ in range(self.steps):
-            x0 = self.data[torch.randint(0, self.data.shape[0], (self.batch,))]
-            t = torch.randint(0, 1000, (self.batch,))
+            x0 = self.data[torch.randint(0, self.data.shape[0], (self.batch,), device=self.device)]
+            t = torch.randint(0, 1000, (self.batch,), device=self.device)
             eps = torch.randn_like(x0)
             a = self.abar[t][:, None]
             xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
@@ -127,6 +144,7 @@ class TorchRunner:
             self.opt.zero_grad()
             loss.backward()
             self.opt.step()
+        self.sync()
         return self.steps / (time.perf_counter() - t0)
 
 
@@ -134,29 +152,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 512, 2048])
+    parser.add_argument("--no-torch", action="store_true", help="time the JAX side only (also what happens without torch)")
     args = parser.parse_args()
 
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+        except ImportError:
+            print("torch is not installed (the bench extra): timing the JAX side only")
+    if torch is not None and torch_device(torch) == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    print(describe())
+    if torch is not None:
+        threads = f", {torch.get_num_threads()} threads" if torch_device(torch) == "cpu" else f", {torch.cuda.get_device_name(0)}"
+        print(f"torch {torch.__version__} on {torch_device(torch)}{threads}")
     peak = sgemm_gflops()
     data = np.array(dv.sample_moons(jax.random.key(2), 100_000))  # both sides draw batches from it
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; jax {jax.__version__} on {jax.devices()[0].platform}; torch {torch.__version__} ({torch.get_num_threads()} threads)")
     print(f"float32 matmul rate (2048^3 in JAX): {peak:.0f} GFLOP/s")
     print(f"model: {dv.count_params(dv.init_denoiser(jax.random.key(0), CONFIG)[1])} parameters, {MACS_PER_EXAMPLE} MACs per example")
     print(f"{'batch':>6} {'jax steps/s':>12} {'torch steps/s':>14} {'ratio':>6} {'(range)':>11} {'jax GFLOP/s':>12} {'% of matmul':>11}")
     for batch in args.batches:
         steps = max(20, int(20_000 / batch ** 0.8))
-        jr, tr = JaxRunner(batch, steps, data), TorchRunner(batch, max(10, steps // 4), data)
+        jr = JaxRunner(batch, steps, data)
+        tr = TorchRunner(batch, max(10, steps // 4), data) if torch is not None else None
         j_rates, t_rates = [], []
         for _ in range(args.rounds):
             j_rates.append(jr.run())
-            t_rates.append(tr.run())
-        j, t = statistics.median(j_rates), statistics.median(t_rates)
-        ratios = [a / b for a, b in zip(j_rates, t_rates)]  # round by round: both sides under the same load
+            if tr is not None:
+                t_rates.append(tr.run())
+        j = statistics.median(j_rates)
         gflops = j * batch * 6 * MACS_PER_EXAMPLE / 1e9
-        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"{batch:>6} {j:>12.1f} {t:>14.1f} {statistics.median(ratios):>6.2f} {spread:>11} {gflops:>12.1f} {100 * gflops / peak:>10.0f}%")
+        if tr is not None:
+            t = statistics.median(t_rates)
+            ratios = [a / b for a, b in zip(j_rates, t_rates)]  # round by round: both sides under the same load
+            torch_cols = f"{t:>14.1f} {statistics.median(ratios):>6.2f} {f'{min(ratios):.2f}-{max(ratios):.2f}':>11}"
+        else:
+            torch_cols = f"{'-':>14} {'-':>6} {'-':>11}"
+        print(f"{batch:>6} {j:>12.1f} {torch_cols} {gflops:>12.1f} {100 * gflops / peak:>10.0f}%")
 
 
 if __name__ == "__main__":

@@ -79,71 +79,70 @@ from diffviz._sampling import (
     exact_eps_fn,
     model_eps_fn,
 )
-# --- course: plots and widgets (owner: notebooks) ---
-from diffviz._plots import (
-    plot_closed_form_check,
-    plot_diffusion_snapshot,
-    plot_particle_paths,
-    plot_prior_kl,
-    plot_schedule_grid,
-    plot_schedules,
-    plot_snapshot_grid,
-    random_walk_mixture,
-    snapshot_scrubber_html,
-)
-from diffviz._widgets import Forward1DExplorer, ScheduleExplorer, forward_1d_explorer, schedule_explorer
-# --- course: 2-D and reverse-process plots (owner: chapters 0-1, 4-5) ---
-from diffviz._plots_2d import (
+# --- course: plots, players and widgets, one module per topic in diffviz.viz (owner: notebooks) ---
+from diffviz._setup import check_setup
+from diffviz.viz import (
+    Diffusion2DExplorer,
+    EpsExplorer,
+    Forward1DExplorer,
+    Forward1DLive,
+    GaussianConditioningExplorer,
+    ScheduleExplorer,
+    ScoreFieldExplorer,
     density_grid,
     diffusion_2d_animation_html,
+    diffusion_2d_explorer,
+    eps_explorer,
+    eps_scrubber_html,
+    forward_1d_explorer,
+    forward_1d_live,
+    gaussian_conditioning_explorer,
+    gaussian_conditioning_scrubber_html,
     plot_2d_paths,
     plot_2d_snapshot_grid,
-    plot_conditional_mean,
-    plot_density_contours,
-    plot_gaussian_conditioning,
-    plot_gaussian_fact,
-    plot_mixture_1d,
-    plot_posterior_check,
-    plot_samples_on_density,
-    plot_score_field,
-    plot_snr_thresholds,
-    snr_crossings,
-)
-from diffviz._widgets_2d import (
-    Diffusion2DExplorer,
-    GaussianConditioningExplorer,
-    ScoreFieldExplorer,
-    check_setup,
-    diffusion_2d_explorer,
-    gaussian_conditioning_explorer,
-    score_field_explorer,
-)
-# --- course: learning plots (owner: chapters 6-8) ---
-from diffviz._plots_learning import (
     plot_bound_comparison,
     plot_bound_terms,
     plot_bound_vs_T,
+    plot_closed_form_check,
+    plot_conditional_mean,
+    plot_density_contours,
+    plot_diffusion_snapshot,
+    plot_digit_grid,
     plot_eps_error_by_t,
     plot_eps_vs_exact,
+    plot_gaussian_conditioning,
+    plot_gaussian_fact,
+    plot_ks_picture,
     plot_loss_curve,
+    plot_mixture_1d,
+    plot_noise_variance,
+    plot_particle_paths,
+    plot_posterior_check,
+    plot_prior_kl,
     plot_quality_vs_steps,
     plot_reverse_paths,
+    plot_reverse_step_check,
     plot_sample_histograms,
+    plot_samples_on_density,
     plot_samples_vs_data,
+    plot_schedule_grid,
+    plot_schedules,
+    plot_score_field,
+    plot_snapshot_grid,
+    plot_snr_thresholds,
+    random_walk_mixture,
     reverse_animation_html,
+    schedule_explorer,
+    schedule_scrubber_html,
+    score_field_explorer,
+    score_field_scrubber_html,
+    snapshot_scrubber_html,
+    snr_crossings,
 )
-from diffviz._widgets_learning import EpsExplorer, eps_explorer
-# --- course: kernel-free scrubbers for the book, one per live explorer (owner: book players) ---
-from diffviz._plots import schedule_scrubber_html
-from diffviz._plots_2d import gaussian_conditioning_scrubber_html, score_field_scrubber_html
-from diffviz._plots_learning import eps_scrubber_html
 # --- course: goodness-of-fit checks (owner: chapter 10) ---
 from diffviz._checks import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
 # --- course: 8x8 digits (owner: chapter 9) ---
 from diffviz._digits import DigitsData, digits_from_pixels, digits_to_pixels, load_digits, nearest_neighbours
-from diffviz._plots_digits import plot_digit_grid
-# --- course: explorers that run in the browser, no kernel (owner: live explorers) ---
-from diffviz.viz.live import Forward1DLive, forward_1d_live
 
 __version__ = "0.1.0"
 
@@ -232,13 +231,16 @@ __all__ = [
     "plot_eps_vs_exact",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
+    "plot_ks_picture",
     "plot_loss_curve",
     "plot_mixture_1d",
+    "plot_noise_variance",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
     "plot_quality_vs_steps",
     "plot_reverse_paths",
+    "plot_reverse_step_check",
     "plot_sample_histograms",
     "plot_samples_on_density",
     "plot_samples_vs_data",

@@ -66,3 +66,43 @@ def no_leaked_figures():
     before = plt.get_fignums()
     yield
     assert plt.get_fignums() == before
+
+
+@pytest.fixture
+def captured_player(monkeypatch):
+    """Every kernel-free player replaced by a spy: a list that gets ``(fig, draw, num_frames)`` per call.
+
+    All plot modules call :func:`diffviz.viz.player.jshtml_player` through that module, so this
+    one replacement catches the players of every chapter; ``.alts`` holds each call's alt text.
+    """
+    from diffviz.viz import player
+
+    class Calls(list):
+        alts: list[str]
+
+    calls = Calls()
+    calls.alts = []
+
+    def spy(fig, draw, n, **kw):
+        calls.append((fig, draw, n))
+        calls.alts.append(kw["alt"])
+        return ""
+
+    monkeypatch.setattr(player, "jshtml_player", spy)
+    return calls
+
+
+@pytest.fixture
+def simulator_calls(monkeypatch):
+    """Count the calls of the explorers' one jitted forward chain (:data:`diffviz.viz.explorer.simulate`)."""
+    from diffviz.viz import explorer
+
+    calls = []
+    real = explorer.simulate
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(explorer, "simulate", spy)
+    return calls

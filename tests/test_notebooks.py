@@ -36,8 +36,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT_S = 300
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # Chapters 2 and 3 promise to import nothing else (other chapters may need more libraries;
-# every notebook must keep to diffviz's public API).
-ALLOWED_IMPORTS = {"diffviz", "numpy", "jax", "matplotlib", "IPython.display"}
+# every notebook must keep to diffviz's public API). importlib.util: the set-up cell's check
+# whether diffviz is installed (scripts/set_repository.py).
+ALLOWED_IMPORTS = {"diffviz", "numpy", "jax", "matplotlib", "IPython.display", "importlib.util"}
 CHAPTERS = {  # notebook -> the explorers it builds (cells that need a live kernel)
     "02_forward_process_1d.ipynb": ("forward_1d_explorer",),
     "03_closed_form_and_schedules.ipynb": ("schedule_explorer",),

@@ -17,7 +17,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 from PIL import Image
 
-from diffviz import _player
+from diffviz.viz import player as _player
 
 
 def _figure_and_draw():
@@ -125,27 +125,6 @@ def test_a_two_colour_palette_would_fail_the_picture_check(players):
 # --- every player fits its frames: nothing drawn beyond the edge of the picture ---------------
 
 
-@pytest.fixture
-def spied_players(monkeypatch):
-    """Each module's player replaced by a spy that keeps ``(fig, draw, num_frames)``."""
-    from diffviz import _plots, _plots_2d, _plots_learning
-
-    class Calls(list):
-        alts: list[str]
-
-    calls = Calls()
-    calls.alts = []
-
-    def spy(fig, draw, n, **kw):
-        calls.append((fig, draw, n))
-        calls.alts.append(kw["alt"])
-        return ""
-
-    for module in (_plots, _plots_2d, _plots_learning):
-        monkeypatch.setattr(module, "jshtml_player", spy)
-    return calls
-
-
 def _overhang(fig, draw, n) -> list[str]:
     """Frames whose drawn content (the tight bbox: texts, tick labels, legends) leaves the figure,
     laid out as the player lays it out."""
@@ -164,7 +143,7 @@ def _overhang(fig, draw, n) -> list[str]:
     return bad
 
 
-def test_every_player_keeps_its_texts_inside_the_frame(spied_players):
+def test_every_player_keeps_its_texts_inside_the_frame(captured_player):
     """The course's seven players, with the labels and sizes the chapters use."""
     import jax
     import jax.numpy as jnp
@@ -193,13 +172,13 @@ def test_every_player_keeps_its_texts_inside_the_frame(spied_players):
     curves = rng.standard_normal((3, 241))
     dv.eps_scrubber_html(xs, curves, curves + 0.1, [1, 10, 1000], densities=np.abs(curves))  # chapter 6
     dv.reverse_animation_html(rng.standard_normal((31, 500, 2)), ts=np.arange(31), num_frames=5, data=rng.standard_normal((500, 2)))  # chapter 7
-    assert len(spied_players) == 7
+    assert len(captured_player) == 7
     names = ["chapter 2", "chapter 3", "chapter 4", "chapter 5", "chapter 1", "chapter 6", "chapter 7"]  # call order
-    problems = {name: _overhang(*call) for name, call in zip(names, spied_players, strict=True)}
+    problems = {name: _overhang(*call) for name, call in zip(names, captured_player, strict=True)}
     assert not any(problems.values()), {name: found for name, found in problems.items() if found}
     # Each player describes its frames for screen readers, in plain words (no TeX), with the
     # frame count and range it was given.
-    alts = dict(zip(names, spied_players.alts, strict=True))
+    alts = dict(zip(names, captured_player.alts, strict=True))
     assert {name: alt_text_problem(a) for name, a in alts.items() if alt_text_problem(a)} == {}
     assert "6 frames from t = 0 to t" not in alts["chapter 2"] and "6 frames from t = 0 to 100" in alts["chapter 2"]
     assert "3 frames from T = 10 to 1000" in alts["chapter 3"] and "cosine (s = 0.008)" in alts["chapter 3"]

@@ -22,7 +22,6 @@ from figtools import (  # tests/figtools.py
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _plots
 
 T = 60
 BETA = 0.05
@@ -252,14 +251,6 @@ def test_plot_schedule_grid_one_panel_per_T():
 
 
 # --- the schedule explorer's kernel-free counterpart: a player over T ----------------------------
-
-
-@pytest.fixture
-def captured_player(monkeypatch):
-    """Replace the player of diffviz._plots by a spy: returns ``(fig, draw, num_frames)`` per call."""
-    calls = []
-    monkeypatch.setattr(_plots, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
-    return calls
 
 
 def test_schedule_scrubber_draws_every_schedule_at_each_T(captured_player):

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _plots_2d, _widgets_2d
+from diffviz.viz import explorer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 T = 80
@@ -52,7 +52,7 @@ def trajectories(schedule):
     out = {}
     for i, name in enumerate(("eight Gaussians", "two moons")):
         x0 = dv.TOY_DATASETS_2D[name](jax.random.fold_in(k_data, i), N)
-        out[name] = np.asarray(_widgets_2d._simulate(k_chain, schedule, x0, trajectory=True))
+        out[name] = np.asarray(explorer.simulate(k_chain, schedule, x0, trajectory=True))
     return out
 
 
@@ -207,14 +207,6 @@ def test_score_field_refuses_eps_at_t0_and_unknown_fields(mixture, schedule):
         dv.plot_score_field(mixture, schedule, (1,), field="velocity")
     with pytest.raises(ValueError, match="2-D"):
         dv.plot_score_field(dv.mixture_1d("bimodal"), schedule, (1,))
-
-
-@pytest.fixture
-def captured_player(monkeypatch):
-    """Replace the player of diffviz._plots_2d by a spy: ``(fig, draw, num_frames)`` per call."""
-    calls = []
-    monkeypatch.setattr(_plots_2d, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
-    return calls
 
 
 def exact_field(schedule, mixture, x, t, field):
@@ -438,19 +430,6 @@ def test_posterior_check_and_conditional_mean_draw_their_inputs():
 
 
 # --- explorers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def simulator_calls(monkeypatch):
-    calls = []
-    real = _widgets_2d._simulate
-
-    def spy(*args, **kwargs):
-        calls.append(kwargs)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_widgets_2d, "_simulate", spy)
-    return calls
 
 
 def shown_png(explorer) -> bytes:

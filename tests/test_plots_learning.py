@@ -25,7 +25,6 @@ from figtools import (  # tests/figtools.py
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _plots_learning as _pl
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -152,14 +151,6 @@ def test_eps_explorer_only_redraws_from_the_given_arrays(rng):
 
 
 # --- the widget's kernel-free counterpart: a player over t ----------------------------------------
-
-
-@pytest.fixture
-def captured_player(monkeypatch):
-    """Replace the player of diffviz._plots_learning by a spy: ``(fig, draw, num_frames)`` per call."""
-    calls = []
-    monkeypatch.setattr(_pl, "jshtml_player", lambda fig, draw, n, **kw: calls.append((fig, draw, n)) or "")
-    return calls
 
 
 def test_eps_scrubber_draws_one_frame_per_t_from_the_given_arrays(rng, captured_player):

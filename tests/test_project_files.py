@@ -237,6 +237,43 @@ def test_environment_yml_uses_conda_forge_and_installs_package(environment):
     assert "-e ." in conda_pip_section(environment)
 
 
+# Binder (the book's launch button) builds the image with repo2docker from environment.yml.
+# repo2docker reads binder/ or .binder/ instead of the root when either exists, takes the
+# Python version from a `python=X.Y` entry, and copies the repository into the image before
+# it installs environment.yml only when the pip section holds a local requirement (`-e .`;
+# repo2docker's CondaBuildPack._should_preassemble_env): then the package is installed.
+
+
+def binder_problems(root: Path, env: dict, book: dict) -> list[str]:
+    problems = [f"{d}/ exists: repo2docker would ignore environment.yml" for d in ("binder", ".binder") if (root / d).is_dir()]
+    if "-e ." not in conda_pip_section(env):
+        problems.append("environment.yml's pip section does not install the package (-e .)")
+    names = conda_ranges(env)
+    problems += [f"environment.yml lacks {name}" for name in ("jupyterlab", "ipywidgets") if name not in names]
+    if not any(isinstance(e, str) and re.fullmatch(r"python\s*=+\s*3\.\d+", e) for e in env.get("dependencies", [])):
+        problems.append("environment.yml does not name its Python as python=3.X (repo2docker would pick its default)")
+    launch = book.get("launch_buttons", {})
+    if launch.get("notebook_interface") != "jupyterlab":
+        problems.append("book.yml's launch buttons do not open JupyterLab (notebook_interface)")
+    if not str(launch.get("binderhub_url", "")).startswith("https://"):
+        problems.append("book.yml has no binderhub_url")
+    return problems
+
+
+def test_binder_builds_the_package_and_opens_jupyterlab(environment):
+    book = yaml.safe_load((ROOT / "book.yml").read_text(encoding="utf-8"))
+    assert binder_problems(ROOT, environment, book) == []
+
+
+def test_binder_check_can_fail(tmp_path, environment):
+    book = {"launch_buttons": {"notebook_interface": "jupyterlab", "binderhub_url": "https://mybinder.org"}}
+    assert binder_problems(tmp_path, environment, book) == []
+    (tmp_path / ".binder").mkdir()
+    assert len(binder_problems(tmp_path, environment, book)) == 1
+    env = {"dependencies": ["python >=3.11", "jupyterlab", "pip", {"pip": ["diffviz"]}]}
+    assert len(binder_problems(tmp_path / "none", env, {"launch_buttons": {"notebook_interface": "classic"}})) == 5
+
+
 def test_parse_conda_spec_translates_conda_spelling():
     assert parse_conda_spec("jax >=0.10.2,<0.11") == ("jax", SpecifierSet(">=0.10.2,<0.11"))
     assert parse_conda_spec("jax>=0.10.2, <0.11")[1] == SpecifierSet("<0.11,>=0.10.2")
@@ -284,6 +321,16 @@ def test_constraints_has_only_exact_pins(constraints_text):
 def test_every_dependency_is_pinned_within_its_range(pyproject, constraints_text):
     pins, _ = parse_pins(constraints_text)
     assert check_pins(_all_ranges(pyproject), pins) == []
+
+
+def test_gpu_extra_is_the_pinned_jax_with_cuda(pyproject, constraints_text):
+    """`pip install -c constraints.txt -e .[gpu]` keeps the tested jax and adds its CUDA build."""
+    gpu = [Requirement(r) for r in pyproject["project"]["optional-dependencies"]["gpu"]]
+    jax = [r for r in gpu if canonicalize_name(r.name) == "jax"]
+    assert len(jax) == 1 and jax[0].extras == {"cuda12"}
+    assert jax[0].specifier == _runtime_ranges(pyproject)["jax"]
+    pins, _ = parse_pins(constraints_text)
+    assert jax[0].specifier.contains(pins["jax"])
 
 
 def test_constraints_does_not_pin_the_project_itself(constraints_text):
@@ -434,3 +481,60 @@ def test_make_clean_removes_every_ignored_output_and_the_xla_cache(tmp_path):
     assert left == [], f"make clean left ignored files: {left}"
     assert not xla_cache.exists()
     assert all((repo / name).is_file() for name in SOURCES)
+
+
+# --------------------------------------------------------------------------
+# The package's import graph runs downward
+# --------------------------------------------------------------------------
+
+
+def import_problems(module: str, source: str, submodules: set[str]) -> list[str]:
+    """What in ``source`` (the code of ``diffviz.<module>``) imports upward.
+
+    No module imports the package ``diffviz`` itself (its ``__init__`` imports every module,
+    so that would be a cycle; ``from diffviz import _forward`` names a submodule and is fine),
+    and no maths module (``diffviz._*``) imports the drawing code in ``diffviz.viz``.
+    """
+    import ast
+
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+            if "diffviz" in names:
+                problems.append(f"{module}: import diffviz")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "diffviz":
+                problems += [f"{module}: from diffviz import {a.name}" for a in node.names if a.name not in submodules]
+            targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if module.startswith("_") and any(t == "diffviz.viz" or t.startswith("diffviz.viz.") for t in targets):
+                problems.append(f"{module}: imports the drawing code ({node.module})")
+    return problems
+
+
+def package_modules() -> dict[str, Path]:
+    """``{"_forward": path, "viz.style": path, ...}`` for every module below diffviz/__init__.py."""
+    package = ROOT / "diffviz"
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts != ("__init__",):
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def test_the_import_graph_runs_downward():
+    modules = package_modules()
+    assert {"_forward", "_setup", "viz", "viz.style", "viz.plots_1d"} <= set(modules)
+    submodules = {name.split(".")[0] for name in modules}
+    problems = [p for name, path in modules.items() for p in import_problems(name, path.read_text(), submodules)]
+    assert problems == []
+
+
+def test_the_import_graph_check_can_fail():
+    submodules = {"_forward", "viz"}
+    assert import_problems("_setup", "from diffviz import __version__\n", submodules) == ["_setup: from diffviz import __version__"]
+    assert import_problems("viz.style", "import diffviz\n", submodules) == ["viz.style: import diffviz"]
+    assert import_problems("_forward", "from diffviz.viz import style\n", submodules) == ["_forward: imports the drawing code (diffviz.viz)"]
+    assert import_problems("_forward", "from diffviz import viz\n", submodules) == ["_forward: imports the drawing code (diffviz)"]
+    assert import_problems("viz.plots_1d", "from diffviz import _forward\nfrom diffviz.viz import style\n", submodules) == []

@@ -18,24 +18,9 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import diffviz as dv
-from diffviz import _widgets
 
 N, T = 2000, 40
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def simulator_calls(monkeypatch):
-    """Count calls of the explorer's jitted chain simulator."""
-    calls = []
-    real = _widgets._simulate
-
-    def spy(*args, **kwargs):
-        calls.append(kwargs)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_widgets, "_simulate", spy)
-    return calls
 
 
 @pytest.fixture

@@ -1,1 +1,143 @@
-"""Drawing code of the course: figures, players and explorers (the public names are in ``diffviz``)."""
+"""diffviz.viz: every figure, player and explorer of the course, one module per topic.
+
+The notebooks use these through the flat ``diffviz`` namespace (``dv.plot_schedules``); this
+package is where each one lives. A newcomer looking for a figure:
+
+======================  ==============================================================
+module                  what it draws
+======================  ==============================================================
+``style``               the palette, the figure factory, number formats, shared checks
+``player``              the kernel-free players of the book (``*_scrubber_html``)
+``explorer``            what every live explorer shares (PNG output, blitting)
+``plots_gaussian``      chapter 1: Gaussian facts, conditioning, mixtures, posteriors
+``plots_1d``            chapter 2: 1-D data diffusing, particle paths, the closed form
+``plots_schedules``     chapter 3: noise schedules, the prior KL
+``plots_2d``            chapter 4: 2-D data diffusing, exact contours, the SNR
+``plots_reverse_2d``    chapter 5: exact score/noise/denoiser fields, samples, paths
+``plots_training``      chapter 6: the loss, learned against exact noise predictions
+``plots_sampling``      chapter 7: samples against data, reverse paths, quality
+``plots_bound``         chapter 8: the variational bound
+``plots_digits``        chapter 9: 8x8 digits
+``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
+``widgets_1d``          live explorers of chapters 2 and 3
+``widgets_2d``          live explorers of chapters 1, 4 and 5
+``widgets_learning``    the live explorer of chapter 6
+``live``                explorers computed in the browser, no kernel (chapter 2)
+======================  ==============================================================
+
+Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
+and none imports the ``diffviz`` package itself.
+"""
+
+from diffviz.viz.live import Forward1DLive, forward_1d_live
+from diffviz.viz.plots_1d import (
+    plot_closed_form_check,
+    plot_diffusion_snapshot,
+    plot_particle_paths,
+    plot_snapshot_grid,
+    random_walk_mixture,
+    snapshot_scrubber_html,
+)
+from diffviz.viz.plots_2d import (
+    density_grid,
+    diffusion_2d_animation_html,
+    plot_2d_snapshot_grid,
+    plot_density_contours,
+    plot_snr_thresholds,
+    snr_crossings,
+)
+from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
+from diffviz.viz.plots_digits import plot_digit_grid
+from diffviz.viz.plots_gaussian import (
+    gaussian_conditioning_scrubber_html,
+    plot_conditional_mean,
+    plot_gaussian_conditioning,
+    plot_gaussian_fact,
+    plot_mixture_1d,
+    plot_posterior_check,
+)
+from diffviz.viz.plots_mistakes import plot_ks_picture, plot_noise_variance, plot_reverse_step_check
+from diffviz.viz.plots_reverse_2d import (
+    plot_2d_paths,
+    plot_samples_on_density,
+    plot_score_field,
+    score_field_scrubber_html,
+)
+from diffviz.viz.plots_sampling import (
+    plot_quality_vs_steps,
+    plot_reverse_paths,
+    plot_sample_histograms,
+    plot_samples_vs_data,
+    reverse_animation_html,
+)
+from diffviz.viz.plots_schedules import plot_prior_kl, plot_schedule_grid, plot_schedules, schedule_scrubber_html
+from diffviz.viz.plots_training import eps_scrubber_html, plot_eps_error_by_t, plot_eps_vs_exact, plot_loss_curve
+from diffviz.viz.widgets_1d import Forward1DExplorer, ScheduleExplorer, forward_1d_explorer, schedule_explorer
+from diffviz.viz.widgets_2d import (
+    Diffusion2DExplorer,
+    GaussianConditioningExplorer,
+    ScoreFieldExplorer,
+    diffusion_2d_explorer,
+    gaussian_conditioning_explorer,
+    score_field_explorer,
+)
+from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
+
+__all__ = [
+    "Diffusion2DExplorer",
+    "EpsExplorer",
+    "Forward1DExplorer",
+    "Forward1DLive",
+    "GaussianConditioningExplorer",
+    "ScheduleExplorer",
+    "ScoreFieldExplorer",
+    "density_grid",
+    "diffusion_2d_animation_html",
+    "diffusion_2d_explorer",
+    "eps_explorer",
+    "eps_scrubber_html",
+    "forward_1d_explorer",
+    "forward_1d_live",
+    "gaussian_conditioning_explorer",
+    "gaussian_conditioning_scrubber_html",
+    "plot_2d_paths",
+    "plot_2d_snapshot_grid",
+    "plot_bound_comparison",
+    "plot_bound_terms",
+    "plot_bound_vs_T",
+    "plot_closed_form_check",
+    "plot_conditional_mean",
+    "plot_density_contours",
+    "plot_diffusion_snapshot",
+    "plot_digit_grid",
+    "plot_eps_error_by_t",
+    "plot_eps_vs_exact",
+    "plot_gaussian_conditioning",
+    "plot_gaussian_fact",
+    "plot_ks_picture",
+    "plot_loss_curve",
+    "plot_mixture_1d",
+    "plot_noise_variance",
+    "plot_particle_paths",
+    "plot_posterior_check",
+    "plot_prior_kl",
+    "plot_quality_vs_steps",
+    "plot_reverse_paths",
+    "plot_reverse_step_check",
+    "plot_sample_histograms",
+    "plot_samples_on_density",
+    "plot_samples_vs_data",
+    "plot_schedule_grid",
+    "plot_schedules",
+    "plot_score_field",
+    "plot_snapshot_grid",
+    "plot_snr_thresholds",
+    "random_walk_mixture",
+    "reverse_animation_html",
+    "schedule_explorer",
+    "schedule_scrubber_html",
+    "score_field_explorer",
+    "score_field_scrubber_html",
+    "snapshot_scrubber_html",
+    "snr_crossings",
+]

@@ -30,6 +30,7 @@ import numpy as np
 from diffviz import _validate as v
 from diffviz._mixture import GaussianMixture, sample_mixture
 from diffviz._schedules import constant_schedule
+from diffviz.viz.plots_1d import plot_diffusion_snapshot
 
 __all__ = ["Forward1DLive", "forward_1d_live"]
 
@@ -173,11 +174,9 @@ class Forward1DLive:
     # --- the output -----------------------------------------------------------------------------
 
     def _fallback_png(self) -> bytes:
-        import diffviz as dv  # the public figure (its module may move; its name does not)
-
         schedule = constant_schedule(self.beta, self.T)
         x_t = self.x_t(self.beta, self.t, self.drift).astype(np.float32)
-        fig = dv.plot_diffusion_snapshot(x_t, self.mixture, schedule, self.t, drift=self.drift)
+        fig = plot_diffusion_snapshot(x_t, self.mixture, schedule, self.t, drift=self.drift)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         return buffer.getvalue()

@@ -23,6 +23,7 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._digits import DIGIT_SHAPE
+from diffviz.viz.style import _finite
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -44,9 +45,7 @@ def _images(name: str, images) -> np.ndarray:
         arr = arr.reshape(arr.shape[0], rows, cols)
     if arr.ndim != 3 or arr.shape[1:] != DIGIT_SHAPE or arr.shape[0] < 1:
         raise ValueError(f"{name} must have shape (n, 64) or (n, 8, 8) with n >= 1; got {np.shape(images)}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
-    return arr
+    return _finite(name, arr)
 
 
 def _value_range(value_range) -> tuple[float, float]:

@@ -1,7 +1,7 @@
 r"""An interactive view for the training chapter: the learned noise prediction, ``t`` by ``t``.
 
-Thin ``ipywidgets`` wiring over :mod:`diffviz._plots_learning`, in the style of
-:mod:`diffviz._widgets`: ``.widget`` is what a notebook displays, the control is a plain
+Thin ``ipywidgets`` wiring over :mod:`diffviz.viz.plots_training`, in the style of
+:mod:`diffviz.viz.explorer`: ``.widget`` is what a notebook displays, the control is a plain
 attribute, :meth:`EpsExplorer.render` redraws. Nothing is evaluated when the slider moves:
 the notebook computes the predictions for every step on the slider *once*, and a slider
 change only redraws the panel from those arrays (about 50 ms). Tests drive the explorer
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from diffviz import _plots_learning as _pl
-from diffviz._widgets import _agg_figure, _Explorer, _png
+from diffviz.viz import plots_training as _pl
+from diffviz.viz.explorer import _agg_figure, _Explorer, _png
 
 
 class EpsExplorer(_Explorer):

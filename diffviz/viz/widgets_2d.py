@@ -1,6 +1,6 @@
-r"""Interactive explorers for the 2-D chapters, and the set-up check of chapter 0.
+r"""Interactive explorers for the 2-D chapters (4 and 5) and chapter 1's Gaussian conditioning.
 
-The conventions of :mod:`diffviz._widgets`: an explorer is a small object whose ``.widget``
+The conventions of :mod:`diffviz.viz.explorer`: an explorer is a small object whose ``.widget``
 a notebook displays; its controls are plain attributes (``explorer.controls[name]``); every
 picture is a PNG put into ``explorer.output`` (and kept in ``explorer.last_png``). Tests drive
 an explorer without a kernel by setting a control's ``.value``: ipywidgets observers run
@@ -34,10 +34,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffviz import _plots_2d as p2
 from diffviz import _validate as v
 from diffviz._data import TOY_DATASETS_2D
-from diffviz._forward import run_forward_chain
 from diffviz._mixture import (
     GaussianMixture,
     mixture_score,
@@ -45,42 +43,14 @@ from diffviz._mixture import (
     optimal_eps,
 )
 from diffviz._schedules import Schedule, cosine_schedule, linear_schedule
-from diffviz._widgets import (  # one figure and PNG path for every explorer
-    _agg_figure,
-    _Explorer,
-    _png,
-)
+from diffviz.viz import explorer
+from diffviz.viz import plots_2d as p2
+from diffviz.viz import plots_gaussian as pg
+from diffviz.viz import plots_reverse_2d as pr
+from diffviz.viz.explorer import _agg_figure, _Blitter, _cached, _Explorer, _png
+from diffviz.viz.style import _check_mixture_2d, _fmt, _square
 
-_FIELDS = p2._FIELDS  # ("score", "eps", "denoiser")
-
-# One compiled simulator: data sets share the shape (n, 2) and schedules the length T + 1.
-_simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
-
-
-# --------------------------------------------------------------------------------------------
-# Shared plumbing (the figure, PNG encoding and display come from _widgets)
-# --------------------------------------------------------------------------------------------
-
-
-class _Blitter:
-    """Draw a figure once without its dynamic artists, then redraw only those on top."""
-
-    def __init__(self, figure, dynamic: tuple):
-        self.figure, self.dynamic = figure, dynamic
-        for artist in dynamic:
-            artist.set_animated(True)  # left out of the full draw: the background
-        figure.canvas.draw()
-        # Freeze the layout computed on this first draw: a layout pass per redraw is wasted.
-        figure.set_layout_engine(None)
-        self.background = figure.canvas.copy_from_bbox(figure.bbox)
-
-    def redraw(self) -> bytes:
-        canvas = self.figure.canvas
-        canvas.restore_region(self.background)
-        for artist in self.dynamic:
-            if artist.get_visible():
-                self.figure.draw_artist(artist)
-        return _png(canvas)
+_FIELDS = pr._FIELDS  # ("score", "eps", "denoiser")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,17 +187,13 @@ class Diffusion2DExplorer(_Explorer):
         return self._data[name]
 
     def _simulation(self, dataset: str, schedule: str) -> np.ndarray:
-        cache_key = (dataset, schedule)
-        if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
+        return _cached(self._cache, (dataset, schedule), self.cache_size, lambda: self._simulate(dataset, schedule))
+
+    def _simulate(self, dataset: str, schedule: str) -> np.ndarray:
         x0 = jnp.asarray(self._data_for(dataset)[0])
         # The same chain key for every setting: two schedules see the same noise draws.
-        path = np.asarray(_simulate(self._chain_key, self.schedules[schedule], x0, trajectory=True))
+        path = np.asarray(explorer.simulate(self._chain_key, self.schedules[schedule], x0, trajectory=True))
         self.simulation_count += 1
-        self._cache[cache_key] = path
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
         return path
 
     def _load(self) -> None:
@@ -240,7 +206,7 @@ class Diffusion2DExplorer(_Explorer):
         ax, ax_abar = fig.subplots(1, 2, width_ratios=[1, 1.15])
         self._scatter = ax.scatter(self._trajectory[0, :, 0], self._trajectory[0, :, 1], s=3, c=colours, lw=0,
                                    alpha=0.75)  # fmt: skip
-        p2._square(ax, self.lim)
+        _square(ax, self.lim)
         ax.set_title(self.dataset, fontsize=10)
         t_all = np.arange(self.T + 1)
         for i, (name, abar) in enumerate(self._host.items()):
@@ -266,7 +232,7 @@ class Diffusion2DExplorer(_Explorer):
         self._dot.set_data([t], [abar])
         self._vline.set_xdata([t, t])
         snr = abar / (1.0 - abar) if t > 0 else float("inf")
-        self._title.set_text(f"t = {t}:  ᾱₜ = {p2._fmt(abar)},  SNR = {snr:.3g}")
+        self._title.set_text(f"t = {t}:  ᾱₜ = {_fmt(abar)},  SNR = {snr:.3g}")
 
     # --- drawing -----------------------------------------------------------------------------
 
@@ -318,7 +284,7 @@ def _all_fields(schedule: Schedule, mixture: GaussianMixture, x: jax.Array) -> t
     return jax.vmap(one)(ts)
 
 
-_FIELD_OPTIONS = tuple((label, name) for name, label in p2._FIELD_LABELS.items())  # the dropdown's (label, value)
+_FIELD_OPTIONS = tuple((label, name) for name, label in pr._FIELD_LABELS.items())  # the dropdown's (label, value)
 
 
 class ScoreFieldExplorer(_Explorer):
@@ -352,8 +318,8 @@ class ScoreFieldExplorer(_Explorer):
     ):
         import ipywidgets as widgets
 
-        p2._check_mixture_2d(mixture)
-        p2._check_field(field)
+        _check_mixture_2d(mixture)
+        pr._check_field(field)
         self.mixture, self.schedule, self.lim = mixture, schedule, float(lim)
         self.T = schedule.T
         self.trajectory = None if trajectory is None else p2._trajectory_2d("trajectory", trajectory)
@@ -392,7 +358,7 @@ class ScoreFieldExplorer(_Explorer):
         return self._title.get_text()
 
     def _build(self) -> None:
-        self._panel = p2._FieldPanel(self.figure.add_subplot(), self.mixture, self.points, lim=self.lim,
+        self._panel = pr._FieldPanel(self.figure.add_subplot(), self.mixture, self.points, lim=self.lim,
                                      spacing=self.spacing, with_particles=self.trajectory is not None)  # fmt: skip
         self.quiver, self._particles = self._panel.quiver, self._panel.particles
         self._title = self._panel.title
@@ -478,7 +444,7 @@ class GaussianConditioningExplorer(_Explorer):
 
     def _draw(self) -> tuple[bytes, str]:
         a = float(self.sliders["a"].value)
-        fig = p2.plot_gaussian_conditioning(self.samples, np.zeros(2), self.cov, a, width=self.width,
+        fig = pg.plot_gaussian_conditioning(self.samples, np.zeros(2), self.cov, a, width=self.width,
                                             figsize=self.figsize)  # fmt: skip
         fig.set_dpi(self.dpi)
         canvas = self._canvas_type(fig)
@@ -498,34 +464,3 @@ def gaussian_conditioning_explorer(key, **options) -> GaussianConditioningExplor
         A :class:`GaussianConditioningExplorer`; display it (or its ``.widget``).
     """
     return GaussianConditioningExplorer(key, **options)
-
-
-# --------------------------------------------------------------------------------------------
-# Chapter 0: what is installed
-# --------------------------------------------------------------------------------------------
-
-_SETUP_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "matplotlib", "ipywidgets")
-
-
-def check_setup() -> dict[str, str]:
-    """The versions of Python and of the packages the course uses, for the set-up check.
-
-    Returns:
-        ``{name: version}`` for ``python``, ``jax``, ``jaxlib``, ``flax``, ``optax``,
-        ``numpy``, ``matplotlib``, ``ipywidgets`` and ``diffviz``, in that order; a package
-        that cannot be found reads ``"not installed"``. (The devices JAX found are
-        ``jax.devices()``.)
-    """
-    import platform
-    from importlib import metadata
-
-    from diffviz import __version__
-
-    found = {"python": platform.python_version()}
-    for name in _SETUP_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    found["diffviz"] = __version__
-    return found

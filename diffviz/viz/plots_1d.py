@@ -1,9 +1,4 @@
-r"""Figures for the course: pure functions, parameters in, a ``matplotlib`` Figure out.
-
-Every ``plot_*`` function builds a fresh :class:`matplotlib.figure.Figure` (never through
-``pyplot``, so nothing is registered globally and nothing needs closing) and returns it. In a
-notebook the returned figure is shown by making it the last expression of a cell or with
-``IPython.display.display(fig)``; in a script, ``fig.savefig("name.png")``.
+r"""Chapter 2's figures: 1-D data diffusing, particle by particle, against the exact density.
 
 What is drawn is *computed exactly* wherever the maths allows, so a histogram of simulated
 particles can be compared by eye with the curve it should follow:
@@ -17,17 +12,15 @@ particles can be compared by eye with the curve it should follow:
 Conventions: 1-D particles are ``(n,)`` or ``(n, 1)`` arrays, a trajectory is
 ``(T+1, n)`` or ``(T+1, n, 1)`` (entry ``t`` is :math:`x_t`, as returned by
 :func:`~diffviz.run_forward_chain` with ``trajectory=True``). Artists whose data the tests
-read back carry a ``gid`` (``"exact-density"``, ``"particles"``, ...).
-
-``matplotlib`` is imported inside the functions, not at the top of the module: training and
-sampling code that never plots then does not pay for it when it runs ``import diffviz``.
+read back carry a ``gid`` (``"exact-density"``, ``"particles"``, ...). The rules every plot
+module follows are in :mod:`diffviz.viz.style`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import jax
@@ -35,45 +28,35 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffviz import _validate as v
-from diffviz._forward import marginal_params, prior_kl
+from diffviz._forward import marginal_params
 from diffviz._mixture import GaussianMixture, diffuse_mixture, mixture_log_prob
-from diffviz._player import evenly_spaced_steps, jshtml_player
 from diffviz._schedules import Schedule, constant_schedule
+from diffviz.viz import player
+from diffviz.viz.style import (
+    EXACT,
+    PARTICLES,
+    REFERENCE,
+    WRONG,
+    _check_mixture_1d,
+    _figure,
+    _finite,
+    _fmt,
+    _hist_density,
+    _host,
+    _mixture_moments,
+    _normal_pdf,
+    _samples_1d,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-# One palette for the whole course: particles in light blue, exact answers in dark red,
-# the N(0, 1) that DDPM aims for in grey, the seed post's formula in orange.
-_PARTICLES = "#9ebfe0"
-_EXACT = "#b2182b"
-_REFERENCE = "0.35"
-_SEED = "#e6820e"
 _GRID_POINTS = 400
 
 # --------------------------------------------------------------------------------------------
 # Small helpers: argument checks and exact moments
 # --------------------------------------------------------------------------------------------
-
-
-def _figure(figsize: tuple[float, float], *, dpi: float = 100) -> Figure:
-    """A new Figure with constrained layout, not registered with ``pyplot``."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
-
-
-def _particles_1d(name: str, x) -> np.ndarray:
-    """1-D particles ``(n,)`` or ``(n, 1)`` as a float64 vector ``(n,)``."""
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or arr.shape[0] < 1:
-        raise ValueError(f"{name} must have shape (n,) or (n, 1) (1-D particles); got {np.shape(x)}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
-    return arr
 
 
 def _trajectory_1d(name: str, trajectory, schedule: Schedule) -> np.ndarray:
@@ -87,37 +70,10 @@ def _trajectory_1d(name: str, trajectory, schedule: Schedule) -> np.ndarray:
         )
     if arr.shape[0] > schedule.T + 1:
         raise ValueError(f"{name} has {arr.shape[0] - 1} steps but the schedule only has T = {schedule.T}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
-    return arr
-
-
-def _check_mixture_1d(mixture: GaussianMixture) -> None:
-    if not isinstance(mixture, GaussianMixture) or mixture.dim != 1:
-        raise ValueError("mixture must be a 1-D GaussianMixture (e.g. diffviz.mixture_1d('bimodal'))")
-
+    return _finite(name, arr)
 
 def _int_t(t, T: int, *, lo: int = 0) -> int:
     return int(v.timestep("t", t, T, lo=lo))
-
-
-def _mixture_moments(mixture: GaussianMixture) -> tuple[float, float]:
-    """Mean and variance of a 1-D mixture (law of total variance)."""
-    w = np.asarray(mixture.weights, np.float64)  # (K,)
-    mu = np.asarray(mixture.means, np.float64)[:, 0]  # (K,)
-    s = np.asarray(mixture.stds, np.float64)[:, 0]  # (K,)
-    mean = float(np.sum(w * mu))
-    return mean, float(np.sum(w * (s**2 + mu**2)) - mean**2)
-
-
-def _host(schedule: Schedule) -> Schedule:
-    """The schedule's arrays as float64 NumPy arrays.
-
-    Plotting code indexes schedules at many different ``t``; indexing a JAX array with a new
-    Python int, or slicing it to a new length, compiles a fresh little kernel each time
-    (tens of milliseconds). One copy to the host avoids all of that.
-    """
-    return Schedule(*(np.asarray(a, np.float64) for a in schedule))
 
 
 def _marginal_moments(
@@ -134,28 +90,6 @@ def _marginal_moments(
         return np.sqrt(s.alpha_bars) * m0, s.alpha_bars * v0 + s.one_minus_alpha_bars
     total = np.cumsum(s.betas)  # betas[0] = 0
     return np.full_like(total, m0), v0 + total
-
-
-def _fmt(x: float) -> str:
-    """A number in [0, 1] for a title: 3 decimals, or scientific notation when tiny."""
-    return f"{x:.3f}" if x >= 0.01 or x == 0 else f"{x:.2e}"
-
-
-# KL and SNR values below this are drawn at it on log axes: float32 cannot resolve them (1 - abar_T
-# rounds to 1). The default of every figure that clips, and the live schedule explorer's floor.
-KL_FLOOR = 1e-8
-
-
-def _floor_note(ax, floor: float) -> None:
-    """On a log y axis whose values are clipped at ``floor``: a strip below the floor, where no
-    curve runs, saying so (a curve drawn along the floor would otherwise read as a real value)."""
-    ax.set_ylim(bottom=floor / 30)
-    ax.text(0.98, 0.02, f"values below {floor:g} are drawn at {floor:g}", transform=ax.transAxes, ha="right",
-            va="bottom", fontsize=7, color="0.4", gid="floor-note")  # fmt: skip
-
-
-def _fmt_kl(kl: float, floor: float = KL_FLOOR) -> str:
-    return f"< {floor:g}" if kl < floor else f"= {kl:.2g}"
 
 
 def _beta_text(schedule: Schedule, t: int) -> str:
@@ -242,16 +176,6 @@ def _edges(x_range: tuple[float, float], bins: int | None) -> np.ndarray:
     return np.linspace(x_range[0], x_range[1], bins + 1)
 
 
-def _heights(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Histogram heights as a density of *all* particles (those outside the range included)."""
-    counts, _ = np.histogram(x, edges)
-    return counts / (x.shape[0] * np.diff(edges))
-
-
-def _standard_normal(grid: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * grid**2) / math.sqrt(2 * math.pi)
-
-
 # --------------------------------------------------------------------------------------------
 # (a) One snapshot of a diffusing 1-D data set (shared by the figure, the scrubber, the widget)
 # --------------------------------------------------------------------------------------------
@@ -278,16 +202,16 @@ class _SnapshotPanel:
         self.ax, self.grid, self.edges = ax, grid, edges
         small = 7 if compact else 8
         self.hist = ax.stairs(
-            np.zeros(edges.shape[0] - 1), edges, fill=True, color=_PARTICLES,
+            np.zeros(edges.shape[0] - 1), edges, fill=True, color=PARTICLES,
             label=f"{n_particles:,} particles", gid="particles",
         )  # fmt: skip
         (self.reference,) = ax.plot(
-            grid, _standard_normal(grid), ls="--", lw=1.1, color=_REFERENCE,
+            grid, _normal_pdf(grid, 0.0, 1.0), ls="--", lw=1.1, color=REFERENCE,
             label=r"$\mathcal{N}(0, 1)$, where DDPM ends", gid="standard-normal",
         )  # fmt: skip
         exact_label = r"exact density $q(x_t)$" if drift else "exact density (random walk)"
         (self.exact,) = ax.plot(
-            grid, np.zeros_like(grid), lw=1.8, color=_EXACT, label=exact_label, gid="exact-density"
+            grid, np.zeros_like(grid), lw=1.8, color=EXACT, label=exact_label, gid="exact-density"
         )
         ax.set_xlim(edges[0], edges[-1])
         ax.set_ylim(0.0, y_max)
@@ -310,7 +234,7 @@ class _SnapshotPanel:
         return (self.hist, self.reference, self.exact, self.stats, self.title)
 
     def show(self, x_t: np.ndarray, density: np.ndarray, title: str, stats: str) -> None:
-        self.hist.set_data(_heights(x_t, self.edges))
+        self.hist.set_data(_hist_density(x_t, self.edges))
         self.exact.set_ydata(density)
         self.title.set_text(title)
         self.stats.set_text(stats)
@@ -368,7 +292,7 @@ def plot_diffusion_snapshot(
     Returns:
         A new Figure with one Axes.
     """
-    x = _particles_1d("x_t", x_t)
+    x = _samples_1d("x_t", x_t)
     _check_mixture_1d(mixture)
     t = _int_t(t, schedule.T)
     means, variances = _marginal_moments(schedule, mixture, drift)
@@ -376,7 +300,7 @@ def plot_diffusion_snapshot(
     grid, edges = _grid(x_range), _edges(x_range, bins)
     density = _density(_marginal(schedule, mixture, t, drift), grid)
     if y_max is None:
-        y_max = 1.2 * max(density.max(), _heights(x, edges).max(), _standard_normal(0.0))
+        y_max = 1.2 * max(density.max(), _hist_density(x, edges).max(), _normal_pdf(0.0, 0.0, 1.0))
     fig = _figure(figsize)
     panel = _SnapshotPanel(
         fig.add_subplot(), grid=grid, edges=edges, y_max=y_max, n_particles=x.shape[0], drift=drift
@@ -427,7 +351,7 @@ def plot_snapshot_grid(
         grid, edges = _grid(x_range), _edges(x_range, bins)
         for j, t in enumerate(steps):
             density = _density(_marginal(schedule, mixture, t, drift), grid)
-            y_max = 1.2 * max(density.max(), _heights(traj[t], edges).max(), _standard_normal(0.0))
+            y_max = 1.2 * max(density.max(), _hist_density(traj[t], edges).max(), _normal_pdf(0.0, 0.0, 1.0))
             panel = _SnapshotPanel(
                 axes[i, j], grid=grid, edges=edges, y_max=y_max, n_particles=traj.shape[1],
                 drift=drift, compact=True,
@@ -481,12 +405,12 @@ def snapshot_scrubber_html(
     _check_mixture_1d(mixture)
     traj = _trajectory_1d("trajectory", trajectory, schedule)
     num_frames = v.positive_int("num_frames", num_frames, minimum=2)
-    steps = evenly_spaced_steps(traj.shape[0] - 1, num_frames)
+    steps = player.evenly_spaced_steps(traj.shape[0] - 1, num_frames)
     means, variances = _marginal_moments(schedule, mixture, drift)
     x_range = _auto_range(means[steps], variances[steps])
     grid, edges = _grid(x_range), _edges(x_range, bins)
     densities = np.asarray(_marginal_densities(schedule, mixture, jnp.asarray(grid, jnp.float32), drift))
-    y_max = 1.2 * max(densities[steps].max(), max(_heights(traj[t], edges).max() for t in steps))
+    y_max = 1.2 * max(densities[steps].max(), max(_hist_density(traj[t], edges).max() for t in steps))
     fig = _figure(figsize, dpi=dpi)
     panel = _SnapshotPanel(
         fig.add_subplot(), grid=grid, edges=edges, y_max=y_max, n_particles=traj.shape[1], drift=drift
@@ -500,7 +424,7 @@ def snapshot_scrubber_html(
     alt = (f"Player with a slider over the step t, {len(steps)} frames from t = {steps[0]} to {steps[-1]}: "
            f"a histogram of {traj.shape[1]:,} particles of a 1-D forward chain at that t, with the exact "
            "density of x_t drawn over it as a curve.")
-    return jshtml_player(fig, draw, len(steps), interval_ms=interval_ms, alt=alt)
+    return player.jshtml_player(fig, draw, len(steps), interval_ms=interval_ms, alt=alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,7 +471,7 @@ def plot_particle_paths(
     fig = _figure(figsize)
     ax = fig.add_subplot()
     ax.fill_between(
-        steps, mean - 2 * sd, mean + 2 * sd, color=_EXACT, alpha=0.12, lw=0,
+        steps, mean - 2 * sd, mean + 2 * sd, color=EXACT, alpha=0.12, lw=0,
         label=r"exact mean $\pm$ 2 std of $x_t$", gid="exact-band",
     )  # fmt: skip
     background = traj[:, num_paths : num_paths + num_background]
@@ -558,7 +482,7 @@ def plot_particle_paths(
         ax.plot(steps, traj[:, i], lw=1.4, color=f"C{i % 10}", gid=f"path-{i}")
     reference_label = r"$\pm 2$: 95% band of $\mathcal{N}(0, 1)$"
     for y in (-2.0, 2.0):
-        ax.axhline(y, ls=":", lw=1.0, color=_REFERENCE, label=reference_label if y > 0 else None)
+        ax.axhline(y, ls=":", lw=1.0, color=REFERENCE, label=reference_label if y > 0 else None)
     ax.set_xlim(0, steps[-1])
     ax.set_xlabel(r"time step $t$")
     ax.set_ylabel(r"particle position $x_t$")
@@ -570,321 +494,8 @@ def plot_particle_paths(
 
 
 # --------------------------------------------------------------------------------------------
-# (c), (d) Schedules and how far x_T is from N(0, 1)
+# (c) The closed form against the simulated chain (and the seed post's formula)
 # --------------------------------------------------------------------------------------------
-
-
-def plot_schedules(
-    schedules: Mapping[str, Schedule], *, figsize: tuple[float, float] = (11.0, 3.4)
-) -> Figure:
-    r"""Three views of each schedule against ``t``: :math:`\bar\alpha_t`, SNR, :math:`1-\bar\alpha_t`.
-
-    :math:`\bar\alpha_t` is the fraction of the data's *variance* still present in
-    :math:`x_t` (the signal is scaled by :math:`\sqrt{\bar\alpha_t}`), :math:`1 - \bar\alpha_t`
-    the variance of the noise, and :math:`\mathrm{SNR}(t) = \bar\alpha_t / (1-\bar\alpha_t)`
-    their ratio, on a log scale because it spans many decades. ``t = 0`` (infinite SNR) is
-    left out.
-
-    Args:
-        schedules: ``{label: schedule}``, e.g. ``{"linear": linear_schedule(1000)}``.
-        figsize: figure size in inches.
-
-    Returns:
-        A new Figure with three Axes.
-    """
-    if not schedules:
-        raise ValueError("schedules must hold at least one schedule")
-    fig = _figure(figsize)
-    ax_abar, ax_snr, ax_noise = fig.subplots(1, 3)
-    for name, s in schedules.items():
-        t = np.arange(1, s.T + 1)
-        h = _host(s)
-        abar, noise = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
-        ax_abar.plot(t, abar, label=name, gid=f"alpha_bar:{name}")
-        ax_snr.semilogy(t, abar / noise, label=name, gid=f"snr:{name}")
-        ax_noise.plot(t, noise, label=name, gid=f"noise:{name}")
-    ax_abar.set_title(r"signal kept: $\bar\alpha_t$", fontsize=10)
-    ax_abar.set_ylabel(r"$\bar\alpha_t$ (fraction of data variance left)")
-    ax_snr.set_title(r"signal-to-noise ratio $\bar\alpha_t / (1-\bar\alpha_t)$", fontsize=10)
-    ax_snr.set_ylabel("SNR (log scale)")
-    ax_noise.set_title(r"noise variance $1 - \bar\alpha_t$", fontsize=10)
-    ax_noise.set_ylabel(r"$1-\bar\alpha_t$ (variance of the noise)")
-    for ax in (ax_abar, ax_snr, ax_noise):
-        ax.set_xlabel(r"time step $t$")
-    for ax in (ax_abar, ax_noise):
-        ax.set_ylim(-0.02, 1.02)
-    ax_abar.legend(fontsize=8, frameon=False)
-    Ts = sorted({s.T for s in schedules.values()})
-    fig.suptitle("Noise schedules, " + ", ".join(f"T = {T}" for T in Ts), fontsize=11)
-    return fig
-
-
-def _end_of_chain(schedule: Schedule) -> Schedule:
-    r"""A one-step schedule that lands where ``schedule`` lands at ``t = T``.
-
-    A single step with :math:`\beta_1 = 1 - \bar\alpha_T` has :math:`\bar\alpha_1 =
-    \bar\alpha_T`: the closed form says the two are the same distribution given :math:`x_0`.
-    Its arrays always have shape ``(2,)``, so :func:`prior_kl` compiles once for every ``T``
-    (a new ``T`` would otherwise mean a new array shape and a fresh compilation each time).
-    """
-    abar = np.asarray(schedule.alpha_bars, np.float32)[[0, -1]]  # (2,): t = 0 and t = T
-    noise = np.asarray(schedule.one_minus_alpha_bars, np.float32)[[0, -1]]  # (2,)
-    noise, abar = jnp.asarray(noise), jnp.asarray(abar)
-    return Schedule(betas=noise, alpha_bars=abar, one_minus_alpha_bars=noise)  # beta_1 = 1 - alpha_bar_T
-
-
-def _x0_vector(x0) -> jax.Array:
-    x0 = v.data_array("x0", x0)
-    return x0.reshape(-1) if x0.ndim else x0[None]
-
-
-def _kl_at_end(schedule: Schedule, x0: jax.Array) -> float:
-    """``prior_kl(schedule, x0)`` (at t = T), computed through :func:`_end_of_chain`."""
-    return float(prior_kl(_end_of_chain(schedule), x0))
-
-
-# prior_kl of many one-step schedules (all of shape (2,)) in one compiled call.
-_prior_kls = jax.jit(jax.vmap(prior_kl, in_axes=(0, None)))
-
-
-def _kl_versus_T(fn: Callable[[int], Schedule], T_values: np.ndarray, x0: jax.Array) -> np.ndarray:
-    """``_kl_at_end(fn(T), x0)`` for every ``T`` in ``T_values``, as float64 ``(len(T_values),)``."""
-    ends = [_end_of_chain(fn(int(T))) for T in T_values]
-    stacked = Schedule(*(jnp.asarray(np.stack(parts)) for parts in zip(*ends, strict=True)))  # fields (len(T_values), 2)
-    return np.asarray(_prior_kls(stacked, x0), np.float64)
-
-
-def plot_prior_kl(
-    schedule_fns: Mapping[str, Callable[[int], Schedule]],
-    T_values: Sequence[int],
-    *,
-    x0=1.0,
-    marks: Sequence[tuple[str, int]] = (),
-    floor: float = KL_FLOOR,
-    figsize: tuple[float, float] = (6.6, 4.0),
-) -> Figure:
-    r"""How far the end of the chain is from pure noise: KL against the number of steps T.
-
-    For each ``T`` the schedule ``fn(T)`` is built and
-    :math:`\mathrm{KL}(q(x_T \mid x_0)\,\|\,\mathcal N(0, I))` is computed with
-    :func:`~diffviz.prior_kl`. Sampling starts from :math:`\mathcal N(0, I)`, so a KL far from
-    0 means T is too small for that schedule. Because the KL is linear in :math:`x_0^2`, the
-    value for :math:`x_0 = 1` is also the average over unit-variance data.
-
-    Args:
-        schedule_fns: ``{label: T -> Schedule}``, e.g. ``{"linear": linear_schedule,
-            "cosine": cosine_schedule}``.
-        T_values: the numbers of steps to try (integers >= 1).
-        x0: the starting point (a number or one example).
-        marks: ``(label, T)`` pairs to circle and annotate with :math:`\bar\alpha_T` and the KL.
-        floor: KL values below this (float32 cannot resolve them: :math:`1-\bar\alpha_T`
-            rounds to 1) are drawn at ``floor``.
-        figsize: figure size in inches.
-
-    Returns:
-        A new Figure with one Axes (log-log).
-    """
-    if not schedule_fns:
-        raise ValueError("schedule_fns must hold at least one schedule")
-    T_values = np.array([v.positive_int("T", int(T)) for T in T_values])
-    x0 = _x0_vector(x0)
-    fig = _figure(figsize)
-    ax = fig.add_subplot()
-    for name, fn in schedule_fns.items():
-        kl = _kl_versus_T(fn, T_values, x0)
-        ax.loglog(T_values, np.maximum(kl, floor), marker="o", ms=3, lw=1.5, label=name, gid=f"kl:{name}")
-    for name, T in marks:
-        s = schedule_fns[name](int(T))
-        kl = _kl_at_end(s, x0)
-        ax.plot([T], [max(kl, floor)], "o", ms=10, mfc="none", mec="k", gid=f"mark:{name}:{T}")
-        ax.annotate(
-            rf"{name}, $T = {T}$: $\bar\alpha_T = {np.asarray(s.alpha_bars)[-1]:.2f}$, KL $= {kl:.2f}$ nats",
-            (T, max(kl, floor)), xytext=(12, -4), textcoords="offset points", fontsize=8,
-        )  # fmt: skip
-    ax.axhline(floor, color="0.7", lw=0.8, ls=":")
-    _floor_note(ax, floor)
-    ax.set_xlabel(r"number of steps $T$ (log scale)")
-    ax.set_ylabel(r"KL$(q(x_T \mid x_0)\,\|\,\mathcal{N}(0,1))$ [nats]")
-    shown = float(x0[0]) if x0.shape[0] == 1 else f"a {x0.shape[0]}-dim point"
-    ax.set_title(rf"How far $x_T$ is from pure noise, $x_0 = {shown}$", fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
-    return fig
-
-
-def plot_schedule_grid(
-    schedule_fns: Mapping[str, Callable[[int], Schedule]],
-    T_values: Sequence[int],
-    *,
-    x0=1.0,
-    panel_size: tuple[float, float] = (3.4, 3.8),
-) -> Figure:
-    r"""Small multiples over T: :math:`\bar\alpha_t` against :math:`t/T`, one panel per T.
-
-    The static counterpart of the schedule explorer: each legend entry gives
-    :math:`\bar\alpha_T` and :math:`\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal N(0,1))`.
-
-    Args:
-        schedule_fns: ``{label: T -> Schedule}``.
-        T_values: one panel per value.
-        x0: the starting point for the KL (a number or one example).
-        panel_size: size of one panel in inches.
-
-    Returns:
-        A new Figure with ``len(T_values)`` Axes.
-    """
-    if not schedule_fns or not T_values:
-        raise ValueError("schedule_fns and T_values must both be non-empty")
-    x0 = _x0_vector(x0)
-    fig = _figure((panel_size[0] * len(T_values), panel_size[1]))
-    axes = fig.subplots(1, len(T_values), squeeze=False)[0]
-    for ax, T in zip(axes, T_values, strict=True):
-        T = v.positive_int("T", int(T))
-        for name, fn in schedule_fns.items():
-            s = fn(T)
-            t = np.arange(T + 1)
-            abar_T, kl = np.asarray(s.alpha_bars)[-1], _kl_at_end(s, x0)
-            label = rf"{name}: $\bar\alpha_T$ = {abar_T:.2g}, KL {_fmt_kl(kl)}"
-            ax.plot(t / T, np.asarray(s.alpha_bars, np.float64), label=label, gid=f"alpha_bar:{name}:{T}")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel(r"fraction of the chain $t/T$")
-        ax.set_ylabel(r"$\bar\alpha_t$")
-        ax.set_title(rf"$T = {T}$", fontsize=10)
-        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22))
-    title = r"Signal left, $\bar\alpha_t$, for several $T$ (legend: value at $t=T$ and KL in nats)"
-    fig.suptitle(title, fontsize=10)
-    return fig
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _plain_powers_of_ten(axis) -> None:
-    """Label a log axis ``10⁻⁴, 10⁻², ...`` in plain Unicode (no mathtext), decades only, no minor ticks."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
-
-    def label(value: float, _pos) -> str:
-        exponent = round(math.log10(value)) if value > 0 else None
-        if exponent is None or not math.isclose(value, 10.0**exponent, rel_tol=1e-6):
-            return ""
-        return "10" + str(exponent).translate(_SUPERSCRIPTS)
-
-    axis.set_major_locator(LogLocator(base=10, numticks=8))
-    axis.set_major_formatter(FuncFormatter(label))
-    axis.set_minor_formatter(NullFormatter())
-    axis.set_minor_locator(NullLocator())  # ~8 unlabelled ticks per decade cost more to draw than the curves
-
-
-def schedule_scrubber_html(
-    schedule_fns: Mapping[str, Callable[[int], Schedule]],
-    T_values: Sequence[int],
-    *,
-    x0=1.0,
-    num_T: int = 25,
-    floor: float = KL_FLOOR,
-    figsize: tuple[float, float] = (10.5, 3.5),
-    dpi: float = 90,
-    interval_ms: int = 400,
-) -> str:
-    r"""HTML of a self-contained player that scrubs the number of steps ``T`` (works without a kernel).
-
-    The kernel-free counterpart of :func:`~diffviz.schedule_explorer`: instead of a dropdown,
-    every schedule is drawn in every frame, in its own colour. One frame per value of
-    ``T_values``, each with the explorer's three panels: :math:`\bar\alpha_t` (solid) and
-    :math:`1-\bar\alpha_t` (dashed) against ``t``, the SNR on a log scale, and
-    :math:`\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal N(0,1))` against T (fixed curves, computed
-    with :func:`~diffviz.prior_kl`) with the current T marked. The frames are rendered now and
-    embedded as PNG in a ``FuncAnimation(...).to_jshtml()`` player; show it with
-    ``IPython.display.HTML(...)``. Sixteen frames at the defaults make about 0.65 MB of HTML.
-
-    Args:
-        schedule_fns: ``{label: T -> Schedule}``, e.g. ``{"linear": linear_schedule}``.
-        T_values: the numbers of steps, one frame each, in the order given (distinct
-            integers >= 1, at least 2).
-        x0: the starting point for the KL (a number or one example).
-        num_T: points on each KL curve (log-spaced over the range of ``T_values``).
-        floor: KL and SNR values below this are drawn at ``floor`` (log axes).
-        figsize, dpi: frame size (inches) and resolution: they set the HTML size.
-        interval_ms: time between frames when playing.
-
-    Returns:
-        The HTML as a string.
-    """
-    if not isinstance(schedule_fns, Mapping) or not schedule_fns:
-        raise ValueError("schedule_fns must be a non-empty mapping {label: T -> Schedule}")
-    Ts = [v.positive_int("T_values", T) for T in np.asarray(T_values).ravel().tolist()]
-    if len(Ts) < 2 or len(set(Ts)) != len(Ts):
-        raise ValueError(f"T_values must hold at least 2 distinct numbers of steps (one frame each); got {Ts}")
-    num_T = v.positive_int("num_T", num_T, minimum=2)
-    if not (math.isfinite(float(floor)) and float(floor) > 0):
-        raise ValueError(f"floor must be a finite number > 0; got {floor!r}")
-    x0 = _x0_vector(x0)
-    names = list(schedule_fns)
-    hosts = {(name, T): _host(schedule_fns[name](T)) for name in names for T in Ts}  # every frame's schedules
-    kl_at = {(name, T): kl for name in names for T, kl in zip(Ts, _kl_versus_T(schedule_fns[name], Ts, x0), strict=True)}
-    curve_T = np.unique(np.concatenate([np.round(np.geomspace(min(Ts), max(Ts), num_T)), Ts]).astype(int))
-    snr_all = np.concatenate([h.alpha_bars[1:] / h.one_minus_alpha_bars[1:] for h in hosts.values()])
-    snr_top = 3 * float(snr_all.max())
-
-    fig = _figure(figsize, dpi=dpi)
-    ax_var, ax_snr, ax_kl = fig.subplots(1, 3)
-    signal, noise, snr, marks = {}, {}, {}, {}
-    for i, name in enumerate(names):
-        colour = f"C{i % 10}"
-        (signal[name],) = ax_var.plot([], [], color=colour, lw=1.6, label=name, gid=f"alpha_bar:{name}")
-        (noise[name],) = ax_var.plot([], [], color=colour, lw=1.0, ls="--", gid=f"noise:{name}")
-        (snr[name],) = ax_snr.semilogy([], [], color=colour, lw=1.4, gid=f"snr:{name}")
-        kls = _kl_versus_T(schedule_fns[name], curve_T, x0)
-        ax_kl.loglog(curve_T, np.maximum(kls, floor), color=colour, marker="o", ms=2.5, lw=1.2, gid=f"kl:{name}")
-        (marks[name],) = ax_kl.plot([], [], "o", ms=8, color=colour, mec="k", mew=0.6, gid=f"mark:{name}")
-    now = ax_kl.axvline(Ts[0], color="0.3", lw=0.8, ls=":")
-    for axis in (ax_snr.yaxis, ax_kl.xaxis, ax_kl.yaxis):  # after semilogy/loglog, which reset them
-        _plain_powers_of_ten(axis)  # mathtext tick labels would be typeset again on every frame
-    # Plain Unicode, not mathtext, in every text of the player: the labels would otherwise be
-    # typeset again for every frame saved.
-    ax_var.set(xlabel="time step t", ylabel="variance fraction", ylim=(-0.02, 1.02))
-    ax_var.set_title("signal ᾱₜ (solid), noise 1 − ᾱₜ (dashed)", fontsize=9, y=1.0)
-    ax_snr.set(xlabel="time step t", ylabel="SNR (log scale)")
-    ax_snr.set_title("signal-to-noise ratio ᾱₜ / (1 − ᾱₜ)", fontsize=9, y=1.0)
-    ax_kl.set(xlabel="number of steps T (log scale)", ylabel="KL [nats]")
-    for ax in (ax_snr, ax_kl):
-        _floor_note(ax, floor)
-    ax_snr.set_ylim(top=snr_top)
-    ax_kl.set_title("KL(chain's end ‖ N(0, 1)); dots: this T", fontsize=9, y=1.0)
-    legend = fig.legend(handles=list(signal.values()), loc="outside lower center", ncols=min(len(names), 3),
-                        fontsize=8, frameon=False)  # fmt: skip
-    suptitle = fig.suptitle(" ", fontsize=10)
-
-    def draw(i: int):
-        T = Ts[i]
-        t = np.arange(1, T + 1)
-        for name, text in zip(names, legend.get_texts(), strict=True):
-            h = hosts[name, T]
-            abar, rest = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
-            signal[name].set_data(t, abar)
-            noise[name].set_data(t, rest)
-            snr[name].set_data(t, np.maximum(abar / rest, floor))
-            marks[name].set_data([T], [max(kl_at[name, T], floor)])
-            text.set_text(f"{name}:  ᾱ at t = T: {_fmt(float(h.alpha_bars[-1]))},  KL {_fmt_kl(kl_at[name, T], floor)}")
-        for ax in (ax_var, ax_snr):
-            ax.set_xlim(0, T + 1)
-        now.set_xdata([T, T])
-        suptitle.set_text(f"A chain of T = {T} steps (legend: ᾱ and the KL in nats at its end)")
-        return (*signal.values(), *noise.values(), *snr.values(), *marks.values(), now, suptitle, legend)
-
-    alt = (f"Player with a slider over the number of steps T, {len(Ts)} frames from T = {Ts[0]} to {Ts[-1]}, for the "
-           f"schedules {', '.join(names)}: three panels, alpha-bar (solid) and 1 minus alpha-bar (dashed) against t, the "
-           "signal-to-noise ratio on a log scale, and the KL divergence from q(x_T given x_0) to the standard normal "
-           "against T with the current T marked.")
-    return jshtml_player(fig, draw, len(Ts), interval_ms=interval_ms, alt=alt)
-
-
-# --------------------------------------------------------------------------------------------
-# (e) The closed form against the simulated chain (and the seed post's formula)
-# --------------------------------------------------------------------------------------------
-
-
-def _normal_pdf(x: np.ndarray, mean: float, var: float) -> np.ndarray:
-    return np.exp(-0.5 * (x - mean) ** 2 / var) / math.sqrt(2 * math.pi * var)
 
 
 def plot_closed_form_check(
@@ -918,7 +529,7 @@ def plot_closed_form_check(
     Returns:
         A new Figure with one Axes.
     """
-    x = _particles_1d("samples", samples)
+    x = _samples_1d("samples", samples)
     x0 = float(x0)
     schedule = constant_schedule(beta, v.positive_int("t", t))  # also checks that beta is in (0, 1)
     beta, t = float(beta), schedule.T
@@ -931,15 +542,15 @@ def plot_closed_form_check(
     fine = seed_mean + math.sqrt(seed_var) * np.linspace(-5, 5, 101)
     grid = np.unique(np.concatenate([np.linspace(lo, hi, 600), fine[(fine > lo) & (fine < hi)]]))
     edges = np.linspace(lo, hi, bins + 1)
-    heights = _heights(x, edges)
+    heights = _hist_density(x, edges)
     correct, seed = _normal_pdf(grid, mean, var), _normal_pdf(grid, seed_mean, seed_var)
     fig = _figure(figsize)
     ax = fig.add_subplot()
     runs = f"simulated chain ({x.shape[0]:,} runs)"
-    ax.stairs(heights, edges, fill=True, color=_PARTICLES, label=runs, gid="particles")
-    ax.plot(grid, correct, color=_EXACT, lw=2, gid="closed-form",
+    ax.stairs(heights, edges, fill=True, color=PARTICLES, label=runs, gid="particles")
+    ax.plot(grid, correct, color=EXACT, lw=2, gid="closed-form",
             label=r"closed form $\mathcal{N}(\sqrt{\bar\alpha_t}\,x_0,\ 1-\bar\alpha_t)$")  # fmt: skip
-    ax.plot(grid, seed, color=_SEED, lw=1.5, ls="-", gid="seed-formula",
+    ax.plot(grid, seed, color=WRONG, lw=1.5, ls="-", gid="seed-formula",
             label=r"seed post's variance $(1-\alpha)^t$, around $\sqrt{\alpha^t}\,x_0$")  # fmt: skip
     y_top = 1.35 * max(correct.max(), heights.max())
     ax.set_ylim(0, y_top)
@@ -948,7 +559,7 @@ def plot_closed_form_check(
         ax.annotate(
             f"seed curve: a spike {seed.max():.3g} high\n" + rf"(variance $\beta^t$ = {seed_var:.2g})",
             xy=(seed_mean, 0.9 * y_top), xytext=(seed_mean + 1.4 * std, 0.55 * y_top),
-            fontsize=8, color=_SEED, arrowprops={"arrowstyle": "->", "color": _SEED},
+            fontsize=8, color=WRONG, arrowprops={"arrowstyle": "->", "color": WRONG},
         )  # fmt: skip
     stats = (
         f"             mean    variance\n"

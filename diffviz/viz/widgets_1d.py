@@ -1,4 +1,5 @@
-r"""Interactive explorers for the notebooks: thin ``ipywidgets`` wiring over :mod:`diffviz._plots`.
+r"""The 1-D explorers (chapters 2 and 3): thin ``ipywidgets`` wiring over :mod:`diffviz.viz.plots_1d`
+and :mod:`diffviz.viz.plots_schedules`.
 
 Each explorer is a small object: ``.widget`` is what a notebook displays (make the explorer,
 or its ``.widget``, the last expression of a cell), the controls are plain attributes, and
@@ -21,9 +22,6 @@ picture changes smoothly with the slider.
 
 from __future__ import annotations
 
-import base64
-import io
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -32,9 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffviz import _plots
 from diffviz import _validate as v
-from diffviz._forward import run_forward_chain
 from diffviz._mixture import GaussianMixture, sample_mixture
 from diffviz._schedules import (
     Schedule,
@@ -42,91 +38,11 @@ from diffviz._schedules import (
     cosine_schedule,
     linear_schedule,
 )
-
-# One compiled simulator for the explorers: num_steps, drift and trajectory are Python values.
-_simulate = jax.jit(run_forward_chain, static_argnames=("num_steps", "drift", "trajectory"))
-
-
-def _png(canvas) -> bytes:
-    """The Agg canvas's current pixels as PNG bytes (light compression: speed over size)."""
-    from PIL import Image  # Pillow is a dependency of matplotlib
-
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buffer = io.BytesIO()
-    image.save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
-
-
-def _show_png(output, png: bytes, description: str) -> None:
-    """Replace what an ``ipywidgets.Output`` shows with one PNG image.
-
-    Setting ``outputs`` directly (rather than ``with output: display(...)``) works the same
-    in a kernel and outside one, and the image is part of the widget's saved state.
-    """
-    output.outputs = (
-        {
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description},
-            "metadata": {},
-        },
-    )
-
-
-def _agg_figure(figsize: tuple[float, float], dpi: float):
-    """A constrained-layout Figure on its own Agg canvas (no ``pyplot``, no GUI backend)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    fig = _plots._figure(figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-class _Explorer:
-    """What every explorer shares: an ``Output`` that shows one PNG, :meth:`render`, and the
-    counters the tests read (``render_count``, ``last_render_seconds``, ``last_png``).
-
-    A subclass builds ``self.widget`` around the ``Output`` from :meth:`_init_output`, and
-    implements ``_draw() -> (png, description)``: update the figure for the current control
-    values and encode it (``description`` is the image's text/plain alternative). Explorers
-    that cache a simulation also implement ``_load()`` and observe their setting controls
-    with :meth:`_on_setting` (reload, then redraw) and the cheap ones with :meth:`_on_change`.
-    """
-
-    def _init_output(self, figsize: tuple[float, float], dpi: float):
-        import ipywidgets as widgets
-
-        self.output = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * dpi) + 10}px"))
-        self.render_count = 0
-        self.last_render_seconds = float("nan")
-        self.last_png = b""
-        return self.output
-
-    def _draw(self) -> tuple[bytes, str]:
-        raise NotImplementedError
-
-    def _load(self) -> None:
-        raise NotImplementedError
-
-    def render(self) -> bytes:
-        """Redraw for the current control values and show the PNG; returns the PNG bytes."""
-        start = time.perf_counter()
-        png, description = self._draw()
-        _show_png(self.output, png, description)
-        self.last_png = png
-        self.render_count += 1
-        self.last_render_seconds = time.perf_counter() - start
-        return png
-
-    def _on_change(self, change) -> None:
-        self.render()
-
-    def _on_setting(self, change) -> None:
-        self._load()
-        self.render()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+from diffviz.viz import explorer
+from diffviz.viz import plots_1d as p1
+from diffviz.viz import plots_schedules as ps
+from diffviz.viz.explorer import _agg_figure, _cached, _Explorer, _png
+from diffviz.viz.style import KL_FLOOR, _check_mixture_1d, _floor_note, _host, _normal_pdf
 
 
 class _Simulation(NamedTuple):
@@ -180,7 +96,7 @@ class Forward1DExplorer(_Explorer):
         import ipywidgets as widgets
 
         key = v.prng_key("key", key)
-        _plots._check_mixture_1d(mixture)
+        _check_mixture_1d(mixture)
         self.mixture = mixture
         self.T = v.positive_int("T", T)
         self.bins = bins
@@ -196,7 +112,7 @@ class Forward1DExplorer(_Explorer):
                 layout=widgets.Layout(width="48%"),
             ),
             "t": widgets.IntSlider(
-                value=_plots._int_t(t, self.T), min=0, max=self.T, description="t",
+                value=p1._int_t(t, self.T), min=0, max=self.T, description="t",
                 continuous_update=True, layout=widgets.Layout(width="48%"),
             ),
         }  # fmt: skip
@@ -209,7 +125,7 @@ class Forward1DExplorer(_Explorer):
         )
         self.figure = _agg_figure(figsize, dpi)
         self._ax = self.figure.add_subplot()
-        self._panel: _plots._SnapshotPanel | None = None
+        self._panel: p1._SnapshotPanel | None = None
         self._cache: OrderedDict[tuple[float, bool], _Simulation] = OrderedDict()
         self.simulation_count = 0
         self._load()
@@ -245,26 +161,22 @@ class Forward1DExplorer(_Explorer):
     # --- simulation (once per beta and toggle) -----------------------------------------------
 
     def _simulation(self, beta: float, drift: bool) -> _Simulation:
-        cache_key = (round(beta, 9), drift)
-        if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
+        return _cached(self._cache, (round(beta, 9), drift), self.cache_size, lambda: self._simulate(beta, drift))
+
+    def _simulate(self, beta: float, drift: bool) -> _Simulation:
         schedule = constant_schedule(beta, self.T)
-        path = _simulate(self._chain_key, schedule, self.x0, drift=drift, trajectory=True)  # (T+1, n, 1)
+        path = explorer.simulate(self._chain_key, schedule, self.x0, drift=drift, trajectory=True)  # (T+1, n, 1)
         trajectory = np.asarray(path)[:, :, 0]
-        means, variances = _plots._marginal_moments(schedule, self.mixture, drift)
-        x_range = _plots._auto_range(means, variances)
-        grid = _plots._grid(x_range)
+        means, variances = p1._marginal_moments(schedule, self.mixture, drift)
+        x_range = p1._auto_range(means, variances)
+        grid = p1._grid(x_range)
         grid32 = jnp.asarray(grid, jnp.float32)
-        densities = np.asarray(_plots._marginal_densities(schedule, self.mixture, grid32, drift), np.float64)
+        densities = np.asarray(p1._marginal_densities(schedule, self.mixture, grid32, drift), np.float64)
         sim = _Simulation(
-            beta, drift, _plots._host(schedule), trajectory, densities, variances, grid,
-            _plots._edges(x_range, self.bins), 1.2 * max(densities.max(), _plots._standard_normal(0.0)),
+            beta, drift, _host(schedule), trajectory, densities, variances, grid,
+            p1._edges(x_range, self.bins), 1.2 * max(densities.max(), _normal_pdf(0.0, 0.0, 1.0)),
         )  # fmt: skip
         self.simulation_count += 1
-        self._cache[cache_key] = sim
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
         return sim
 
     def _load(self) -> None:
@@ -273,7 +185,7 @@ class Forward1DExplorer(_Explorer):
         self._ax.clear()
         if self._panel is not None and self._panel.legend is not None:
             self._panel.legend.remove()  # a figure legend: ax.clear() does not remove it
-        self._panel = _plots._SnapshotPanel(
+        self._panel = p1._SnapshotPanel(
             self._ax, grid=self._sim.grid, edges=self._sim.edges, y_max=self._sim.y_max,
             n_particles=self._sim.trajectory.shape[1], drift=self.drift,
         )  # fmt: skip
@@ -291,7 +203,7 @@ class Forward1DExplorer(_Explorer):
     def _update_panel(self) -> None:
         sim, t = self._sim, self.t
         x_t = sim.trajectory[t]
-        texts = _plots._snapshot_texts(sim.schedule, t, sim.drift, x_t, float(sim.variances[t]))
+        texts = p1._snapshot_texts(sim.schedule, t, sim.drift, x_t, float(sim.variances[t]))
         self._panel.show(x_t, sim.densities[t], *texts)
 
     # --- drawing (every change) -------------------------------------------------------------
@@ -369,7 +281,7 @@ class ScheduleExplorer(_Explorer):
         T_min, T_max = v.positive_int("T_min", T_min), v.positive_int("T_max", T_max)
         if not T_min <= T <= T_max:
             raise ValueError(f"T must lie in T_min..T_max = {T_min}..{T_max}; got {T!r}")
-        self._x0 = _plots._x0_vector(x0)
+        self._x0 = ps._x0_vector(x0)
         self._T_grid = np.unique(np.round(np.geomspace(T_min, T_max, num_T)).astype(int))
         self._kl_curves: dict[str, np.ndarray] = {}
         self._kl_top = max(2.0, 3 * max(float(np.max(self.kl_curve(name)[1])) for name in self.schedules))
@@ -389,44 +301,33 @@ class ScheduleExplorer(_Explorer):
     def kl_curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(T_values, KL at t = T)`` for the named schedule (computed once, then cached)."""
         if name not in self._kl_curves:
-            self._kl_curves[name] = _plots._kl_versus_T(self.schedules[name], self._T_grid, self._x0)
+            self._kl_curves[name] = ps._kl_versus_T(self.schedules[name], self._T_grid, self._x0)
         return self._T_grid, self._kl_curves[name]
 
     def _draw(self) -> tuple[bytes, str]:
         name, T = self.controls["schedule"].value, int(self.controls["T"].value)
         s = self.schedules[name](T)
-        t = np.arange(1, T + 1)
-        h = _plots._host(s)
-        abar, noise = h.alpha_bars[1:], h.one_minus_alpha_bars[1:]
-        snr = abar / noise
-        kl_T = _plots._kl_at_end(s, self._x0)
-        Ts, kls = self.kl_curve(name)
+        h = _host(s)
+        kl_T = ps._kl_at_end(s, self._x0)
         colour = f"C{list(self.schedules).index(name) % 10}"  # the schedule's colour in the chapter's player
-        floor = _plots.KL_FLOOR
-        ax_var, ax_snr, ax_kl = self._axes
+        floor = KL_FLOOR
         for ax in self._axes:
             ax.clear()
-        ax_var.plot(t, abar, color=colour, lw=1.6, label=r"signal $\bar\alpha_t$")
-        ax_var.plot(t, noise, color=colour, lw=1.0, ls="--", label=r"noise $1-\bar\alpha_t$")
-        ax_var.set(xlabel=r"time step $t$", ylabel="variance fraction", ylim=(-0.02, 1.02))
-        ax_var.legend(fontsize=8, frameon=False)
-        ax_snr.semilogy(t, np.maximum(snr, floor), color=colour)
-        ax_snr.set(xlabel=r"time step $t$", ylabel=r"SNR $\bar\alpha_t/(1-\bar\alpha_t)$ (log)")
-        if snr.min() < floor:  # only then: the note's strip would squash an unclipped curve
-            _plots._floor_note(ax_snr, floor)
-        ax_kl.loglog(Ts, np.maximum(kls, floor), color=colour, marker="o", ms=3)
-        ax_kl.plot([T], [max(kl_T, floor)], "o", ms=9, color=colour, mec="k", mew=0.6)
-        ax_kl.axhline(floor, color="0.7", lw=0.8, ls=":")
+        panel = ps._SchedulePanel(self._axes, {name: self.kl_curve(name)}, {name: colour}, floor=floor)
+        panel.show(T, {name: h}, {name: kl_T})
+        panel.ax_snr.relim()
+        panel.ax_snr.autoscale_view()
+        if np.min(h.alpha_bars[1:] / h.one_minus_alpha_bars[1:]) < floor:  # only then: the note's strip would squash an unclipped curve
+            _floor_note(panel.ax_snr, floor)
         # One KL range for every schedule (the floor's strip below, the largest KL of any schedule
         # above), so choosing another schedule compares heights instead of rescaling the axis.
-        ax_kl.set(xlabel=r"number of steps $T$ (log)", ylabel=r"KL to $\mathcal{N}(0,1)$ [nats]")
-        ax_kl.set_ylim(floor / 30, self._kl_top)
-        if min(float(np.min(kls)), kl_T) < floor:
-            _plots._floor_note(ax_kl, floor)
+        panel.ax_kl.set_ylim(floor / 30, self._kl_top)
+        if min(float(np.min(self.kl_curve(name)[1])), kl_T) < floor:
+            _floor_note(panel.ax_kl, floor)
         shown = float(self._x0[0]) if self._x0.shape[0] == 1 else "x0"
         self.figure.suptitle(
             rf"{name}, $T = {T}$: $\bar\alpha_T = {h.alpha_bars[-1]:.3g}$, "
-            rf"KL$(q(x_T\mid x_0 = {shown})\,\|\,\mathcal{{N}}(0,1))$ {_plots._fmt_kl(kl_T, floor)} nats",
+            rf"KL$(q(x_T\mid x_0 = {shown})\,\|\,\mathcal{{N}}(0,1))$ {ps._fmt_kl(kl_T, floor)} nats",
             fontsize=10,
         )
         self.figure.canvas.draw()
