@@ -11,6 +11,10 @@ notebook and checks that no cell raised, then moves the explorer's ``t`` and ``Î
 (focus the handle, press ArrowRight) and checks that the plot image changed after each move.
 Screenshots go to ``_build/artefacts/lab-chapter02*.png``. The server is always shut down.
 
+A second test opens a one-cell notebook showing ``dv.forward_1d_live(...)`` (the kernel-free
+explorer), runs it, shuts the kernel down, and moves both sliders in the output's frame: the
+picture must change with no kernel (``_build/artefacts/lab-live-explorer.png``).
+
 Skipped, with the reason, when /usr/bin/chromium, the Python ``playwright`` package (the
 ``book`` extra) or ``.venv/bin/jupyter`` is missing. CI installs Chromium (``.ci/run``).
 """
@@ -258,3 +262,50 @@ def test_chapter_2_sliders_redraw_in_jupyterlab(lab, page, record_property, caps
     record_property("phase_seconds", phases)
     with capsys.disabled():
         print(f"\n[lab browser test] seconds per phase: {phases}")
+
+
+# --- the kernel-free live explorer (dv.forward_1d_live) in JupyterLab --------------------------------
+
+LIVE_NOTEBOOK = "live_explorer.ipynb"
+LIVE_FRAME = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_live_explorer_runs_in_jupyterlab_without_the_kernel(lab, page):
+    """The same output as in the book: drawn in Lab's page, and its sliders move with the kernel shut down."""
+    url, token, folder = lab
+    cell = nbformat.v4.new_code_cell(
+        "import jax\nimport diffviz as dv\ndv.forward_1d_live(jax.random.key(0), dv.mixture_1d('bimodal'), n=10_000, T=100, beta=0.03, t=20)"
+    )
+    kernelspec = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": kernelspec}), folder / LIVE_NOTEBOOK)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.goto(f"{url}/lab/tree/{LIVE_NOTEBOOK}?token={token}&reset", wait_until="load")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first.wait_for()
+    wait_for_idle_kernel(page)
+    menu(page, "Run", "Run All Cells")
+    frame = page.wait_for_selector(LIVE_FRAME, timeout=RUN_ALL_TIMEOUT_MS).content_frame()
+    frame.wait_for_function("() => window.diffvizLive && window.diffvizLive.draws > 0")
+    wait_for_idle_kernel(page)
+    menu(page, "Kernel", "Shut Down Kernel")  # what follows runs in the page alone
+    page.locator(".jp-StatusBar-TextItem", has_text="No Kernel").first.wait_for()
+    page.locator(LIVE_FRAME).scroll_into_view_if_needed()
+    for selector, field, expected in (("#s-t", "t", 21), ("#s-beta", "beta", 0.031)):
+        n = frame.evaluate("() => window.diffvizLive.draws")
+        before = frame.evaluate("() => document.querySelector('.plot canvas').toDataURL()")
+        frame.focus(selector)
+        page.keyboard.press("ArrowRight")
+        frame.wait_for_function("n => window.diffvizLive.draws > n", arg=n)
+        assert frame.evaluate("() => window.diffvizLive.snapshot()")[field] == pytest.approx(expected)
+        assert frame.evaluate("() => document.querySelector('.plot canvas').toDataURL()") != before
+    # the frame is as tall as what it holds (it sized itself inside Lab's output area)
+    heights = page.evaluate(
+        f"() => {{ const f = document.querySelector('{LIVE_FRAME}');"
+        " return [f.getBoundingClientRect().height, f.contentDocument.documentElement.scrollHeight]; }"
+    )
+    assert abs(heights[0] - heights[1]) <= 2, heights
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "lab-live-explorer.png"))
+    assert errors == [], errors

@@ -22,12 +22,14 @@ module                  what it draws
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``live``                explorers computed in the browser, no kernel (chapter 2)
 ======================  ==============================================================
 
 Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
 and none imports the ``diffviz`` package itself.
 """
 
+from diffviz.viz.live import Forward1DLive, forward_1d_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
     plot_diffusion_snapshot,
@@ -85,6 +87,7 @@ __all__ = [
     "Diffusion2DExplorer",
     "EpsExplorer",
     "Forward1DExplorer",
+    "Forward1DLive",
     "GaussianConditioningExplorer",
     "ScheduleExplorer",
     "ScoreFieldExplorer",
@@ -94,6 +97,7 @@ __all__ = [
     "eps_explorer",
     "eps_scrubber_html",
     "forward_1d_explorer",
+    "forward_1d_live",
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_scrubber_html",
     "plot_2d_paths",

@@ -1,0 +1,137 @@
+"""Key press to pixels for chapter 2's kernel-free live explorer (diffviz.forward_1d_live) in Chromium.
+
+The explorer's output (10,000 particles by default) is written into a host page and opened
+from ``file:`` in Debian's headless Chromium (Playwright; no kernel, no server: the book and
+JupyterLab show the same output). For every press of an arrow key on a slider the page
+records, in its own clock (``performance.now()``):
+
+* ``drawn``: from the keydown event's timestamp to the moment uPlot has finished drawing the
+  new picture into its canvas (the front-end's work: closed forms, histogram, redraw);
+* ``frame``: from the keydown to the next animation frame after that draw, the frame whose
+  paint puts the new pixels on screen (what a reader sees; it includes waiting for vsync).
+
+The first move of each slider is timed on a freshly opened page (nothing warmed up), then
+``--presses`` moves are timed. Target: median ``frame`` under 16 ms per slider step.
+
+    .venv/bin/python benchmarks/live_slider_latency.py [--particles 10000] [--presses 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import jax
+
+import diffviz as dv
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TARGET_MS = 16.0
+
+# Installed in the explorer's frame: one record per keydown, closed when the picture is drawn
+# (uPlot's draw hook bumps body[data-draws]) and when the next frame starts after that.
+PROBE = """() => {
+  const log = window.__latency = [];
+  let open = null;
+  document.addEventListener('keydown', (e) => { open = { t0: e.timeStamp }; log.push(open); }, true);
+  new MutationObserver(() => {
+    if (!open || open.drawn !== undefined) return;
+    const rec = open;
+    rec.drawn = performance.now() - rec.t0;
+    requestAnimationFrame(() => { rec.frame = performance.now() - rec.t0; });
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-draws'] });
+}"""
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def press(page, frame, key: str) -> dict:
+    n = frame.evaluate("() => window.__latency.length")
+    page.keyboard.press(key)
+    frame.wait_for_function("n => window.__latency.length > n && window.__latency[n].frame !== undefined", arg=n)
+    return frame.evaluate("n => window.__latency[n]", n)
+
+
+def open_explorer(browser, url: str, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:")) else r.abort())
+    page.goto(url, wait_until="load")
+    frame = page.wait_for_selector("iframe").content_frame()
+    frame.wait_for_function("() => window.diffvizLive && window.diffvizLive.draws > 0")
+    frame.evaluate(PROBE)
+    return page, frame
+
+
+def summary(label: str, records: list[dict], first: dict) -> None:
+    drawn = [r["drawn"] for r in records]
+    frames = [r["frame"] for r in records]
+    median = statistics.median(frames)
+    p90 = sorted(frames)[int(0.9 * (len(frames) - 1))]
+    print(
+        f"{label:8s} n = {len(records):3d}   drawn median {statistics.median(drawn):5.1f} ms   "
+        f"frame median {median:5.1f} ms  p90 {p90:5.1f} ms   first move: drawn {first['drawn']:5.1f} ms, "
+        f"frame {first['frame']:5.1f} ms   median / {TARGET_MS:.0f} ms = {median / TARGET_MS:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--particles", type=int, default=10_000)
+    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--width", type=int, default=1280, help="viewport width in px (the page's column is at most 760)")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    live = dv.forward_1d_live(jax.random.key(0), dv.mixture_1d("bimodal"), n=args.particles, T=100, beta=0.03, t=20)
+    folder = Path(tempfile.mkdtemp(prefix="diffviz-live-bench-"))
+    host = folder / "chapter.html"
+    host.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+        f'</head><body style="margin:0 auto;max-width:760px">{live.html}</body></html>',
+        encoding="utf-8",
+    )
+    print(f"{args.particles:,} particles; output {len(live.html.encode()) / 1e3:.0f} kB; CPU {cpu_name()} x {os.cpu_count()}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        print(f"Chromium {browser.version}, headless, viewport {args.width} px")
+        for label, selector in (("t", "#s-t"), ("beta", "#s-beta")):
+            page, frame = open_explorer(browser, host.as_uri(), args.width)
+            frame.focus(selector)
+            first = press(page, frame, "ArrowRight")  # on a fresh page
+            records = []
+            for i in range(args.presses):
+                # right, then back left: the slider never sits at its end (where a key does nothing)
+                records.append(press(page, frame, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"))
+                page.wait_for_timeout(30)
+            summary(label, records, first)
+            page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
