@@ -162,6 +162,8 @@ CASES["05_reversing_the_process"] = {
             denoiser_target = [0, 0]  # a list of ints
         """),
         right("longest_arrow = jnp.sqrt(18.0)\ndenoiser_target = jnp.zeros(2)"),
+        right("longest_arrow = jnp.linalg.norm(jnp.array([[3.0, 3.0]]), axis=1)  # shape (1,)"),
+        wrong("longest_arrow = 'far'", "should be a number"),
         wrong("predicted_score = lambda x: x", "point away from the origin"),
         wrong("predicted_score = lambda x: None", NOT_DONE),
         wrong("longest_arrow = 18", "squared length"),
@@ -179,6 +181,8 @@ CASES["05_reversing_the_process"] = {
             ratio_2 = linear.one_minus_alpha_bars[1] / linear.one_minus_alpha_bars[2]  # a jnp scalar
             ratio_1000 = np.float32(linear.one_minus_alpha_bars[999] / linear.one_minus_alpha_bars[1000])
         """),
+        wrong("ratio_1 = 1.0", "no uncertainty left"),
+        right("ratio_1, ratio_2 = jnp.zeros(1), (linear.one_minus_alpha_bars[1:2] / linear.one_minus_alpha_bars[2:3])  # shape (1,)"),
         wrong("ratio_1 = 1.0", "no uncertainty left"),
         wrong("ratio_2 = 0.5", "a little below 1/2"),
         wrong("ratio_2 = ...", NOT_DONE),
@@ -404,6 +408,7 @@ CASES["04_diffusing_2d_data"] = {
         wrong("wasted_share = 0.229", "BEFORE pure noise"),
         wrong("wasted_share = 77.1", "not a percentage"),
         wrong("wasted_share = 0.5", "pure noise from the step"),
+        right("wasted_share = jnp.array([0.771])  # shape (1,)"),
     ],
     "ch04_ex4": [
         right("""
@@ -437,6 +442,7 @@ CASES["06_training"] = {
         """),
         right("predicted_floor = 0.28  # a prediction, to two decimals\nmeasured_floor = jnp.asarray(measured_floor)"),
         right("predicted_floor = jnp.mean(schedule.alpha_bars[1:])\nbimodal_floor_is_lower = np.bool_(True)"),
+        right("predicted_floor = np.array([0.2755])\nmeasured_floor = jnp.array([measured_floor])  # shape (1,)"),
         wrong("predicted_floor = float(np.mean(1 - np.asarray(schedule.alpha_bars)[1:]))", "average of 1 - alpha_bar_t"),
         wrong("predicted_floor = float(np.mean(np.sqrt(np.asarray(schedule.alpha_bars)[1:])))", "averages sqrt(alpha_bar_t)"),
         wrong("predicted_floor = 0.3", "average Var[eps | x_t]"),
@@ -483,6 +489,10 @@ CASES["06_training"] = {
                 return (eps - eps_fn(x_t, t)) ** 2
         """, "one number per example"),
         wrong("my_eps_loss = lambda eps_fn, x0, t, eps: None", NOT_DONE),
+        # the forgotten EMA: the raw training weights instead of their moving average
+        right("net_1d = lambda x, t: dv.apply_denoiser(graphdef_1d, state_1d.ema_params, x, t)"),
+        wrong("net_1d = dv.model_eps_fn(graphdef_1d, state_1d.params)", "state_1d.params, the last raw training weights"),
+        wrong("net_1d = ...", NOT_DONE),
     ],
     "ch06_ex4": [
         right(_EMBEDDING + "entry_early = 16\nentry_late = 8"),
@@ -526,6 +536,7 @@ CASES["02_forward_process_1d"] = {
     "ch02_ex2": [
         right("var_10 = 1 + 0.95**10 * 3\nvar_50 = 1 + 0.95**50 * 3\nt_within_1pct = int(np.ceil(np.log(0.01 / 3) / np.log(0.95)))"),
         right("var_10 = np.float32(2.796)\nvar_50 = jnp.array(1.231)\nt_within_1pct = np.int64(112)"),
+        right("var_10 = jnp.array([2.796])  # shape (1,)\nvar_50 = np.array([1 + 3 * 0.95**50])"),
         wrong("var_10 = 1 + 0.95**10 * 4", "v_0 = 4"),
         wrong("var_50 = 1 - 0.95**50", "noise alone"),
         wrong("var_10 = 4 * 0.95**10", "only the shrunken data"),
@@ -540,6 +551,7 @@ CASES["02_forward_process_1d"] = {
             ratio_100 = float(jnp.std(walk[100]) / jnp.std(path[100]))
         """),
         right("t_double = np.int64(101)\nratio_100 = jnp.std(walk[100]) / jnp.std(path[100])"),
+        right("ratio_100 = jnp.std(walk[100], axis=0) / jnp.std(path[100], axis=0)  # shape (1,)"),
         wrong("t_double = 100", "just short of 2"),
         wrong("t_double = 34", "VARIANCES"),
         wrong("ratio_100 = float(jnp.std(path[100]) / jnp.std(walk[100]))", "upside down"),
@@ -576,6 +588,8 @@ CASES["02_forward_process_1d"] = {
         wrong("predicted_same_key = 0.03 / (1 - 0.97**0.5) ** 2", "limit for t -> infinity"),
         wrong("predicted_same_key = 1 - 0.97**100", "independent kicks"),
         wrong("predicted_same_key = 3.0", "beta * t = 3"),
+        right("predicted_same_key = jnp.array([0.03 * ((1 - 0.97**50) / (1 - 0.97**0.5)) ** 2])  # shape (1,)"),
+        wrong("predicted_same_key = np.array([80.3, 131.2])", "one number"),
     ],
 }
 
@@ -599,6 +613,7 @@ CASES["03_closed_form_and_schedules"] = {
     "ch03_ex2": [
         right("T_estimate = np.log(1000) / ((1e-4 + 0.02) / 2)\nT_exact = 683"),
         right("T_estimate = 687  # rounded\nT_exact = np.int64(683)"),
+        right("T_estimate = jnp.log(1000.0)[None] / 0.01005  # shape (1,)"),
         wrong("T_estimate = np.log10(1000) / 0.01005", "log base 10"),
         wrong("T_estimate = np.log(1000) / 0.02", "mean beta"),
         wrong("T_exact = 684", "SMALLEST"),
@@ -619,6 +634,7 @@ CASES["03_closed_form_and_schedules"] = {
             closed_mean = -jnp.sqrt(linear.alpha_bars[300])
             closed_var = linear.one_minus_alpha_bars[300]
         """),
+        right("closed_mean, closed_var = -jnp.sqrt(linear.alpha_bars[300:301]), np.array([float(linear.one_minus_alpha_bars[300])])  # shape (1,)"),
         wrong("closed_var = float(dv.marginal_params(linear, jnp.array(-1.0), 300)[1])", "square the std"),
         wrong("closed_mean = -float(linear.alpha_bars[300])", "sqrt(alpha_bar_t) x_0"),
         wrong("closed_mean = float(jnp.sqrt(linear.alpha_bars[300]))", "wrong sign"),
@@ -648,6 +664,7 @@ CASES["08_likelihood"] = {
         right("predicted_bound_nats = 0.5 * np.log(2 * np.pi * np.e)\npredicted_bits_per_dim = predicted_bound_nats / np.log(2)"),
         right("predicted_bound_nats = 1.42  # the entropy of N(0, 1), to two decimals\npredicted_bits_per_dim = 2.05"),
         right("predicted_bound_nats = jnp.log(2 * jnp.pi * jnp.e) / 2\npredicted_bits_per_dim = jnp.log2(2 * jnp.pi * jnp.e) / 2"),
+        right("predicted_bound_nats = np.array([1.4189])\npredicted_bits_per_dim = jnp.array([2.047])  # shape (1,)"),
         wrong("predicted_bound_nats = 0.0", "work it out in closed form"),
         wrong("predicted_bound_nats = 0.5 * np.log(2 * np.pi)", "average of x^2 / 2"),
         wrong("predicted_bound_nats = 1.5", "entropy of N(0, 1)"),
@@ -663,6 +680,7 @@ CASES["08_likelihood"] = {
         """),
         right("predicted_abar_T = 0.078\npredicted_prior = 0.04\ntotal_rises_by_L_T = np.bool_(False)"),
         right("predicted_abar_T = gentle.alpha_bars[-1]  # a jnp scalar, exact\npredicted_prior = b_gentle.prior.mean()"),
+        right("predicted_abar_T = gentle.alpha_bars[-1:]  # shape (1,)\npredicted_prior = b_gentle.prior.mean(keepdims=True)"),
         wrong("predicted_abar_T = 2.55", "sum of the betas"),
         wrong("predicted_abar_T = 1 - np.exp(-2.55)", "1 - alpha_bar_T"),
         wrong("predicted_abar_T = 0.2", "about exp(-2.55)"),
@@ -803,6 +821,8 @@ CASES["10_common_mistakes"] = {
         wrong("reused_key_variance = lambda beta, t: beta / (1 - np.sqrt(1 - beta)) ** 2", "limit t -> infinity"),
         wrong("reused_key_variance = lambda beta, t: beta * ((1 - (1 - beta) ** t) / (1 - (1 - beta))) ** 2", "(sum_s c_s)^2"),
         wrong("reused_key_variance = lambda beta, t: None", NOT_DONE),
+        wrong("limit = 80.0", "small-beta approximation"),
+        right("limit = jnp.array([0.05]) / (1 - jnp.sqrt(0.95)) ** 2  # shape (1,)"),
         wrong("limit = 80.0", "small-beta approximation"),
         wrong("limit = 22.5", "let t -> infinity"),
     ],
