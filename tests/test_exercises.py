@@ -9,8 +9,8 @@ solutions and their checks run as in the book), keeps the kernel, and then, for 
 below, runs the question's check cells on a copy of the kernel's global names in which the
 answer's snippet has redefined the student's names (one copy per answer, so answers cannot
 leak into each other). A check passes, fails with an AssertionError (its message is the
-feedback a student reads), or errors; an error or a warning printed by a check is a bug of the
-check, whatever the answer.
+feedback a student reads), or errors; an error is a bug of the check whatever the answer, and so
+is a warning printed while a right answer is checked (a student would think their code did it).
 
 The answers are data: for each chapter, question -> a list of ``right(snippet)`` (every check
 of the question must pass, printing no warning) and ``wrong(snippet, words)`` (some check must
