@@ -13,7 +13,10 @@ each chapter and runs Otter on it:
 writes, for every chapter with exercises (or the chapters named: ``03`` or a file name),
 
     OUT/student/NN_name.ipynb      solutions removed (``...`` blanks), folded answers removed,
-                                   one ``grader.check("chNN_exK")`` cell per exercise
+                                   one ``grader.check("chNN_exK")`` cell per exercise, which only
+                                   says whether every answer is filled in: the chapters' checks
+                                   are Otter hidden tests here (see hide_checks), so the student
+                                   file holds no check that gives an answer away
     OUT/instructor/NN_name.ipynb   the same notebook with the solutions in (Otter's "autograder"
                                    notebook): every check passes
     OUT/autograder/NN_name.zip     Otter's grading configuration and tests for ``otter run``
@@ -31,7 +34,7 @@ table. DIR defaults to a folder beside the submissions: ``SUBMISSIONS-grades`` f
 ``SUBMISSIONS`` (for single files, ``grades-NN_name`` in their folder). Each run starts clean: the
 scores.csv and feedback files of an earlier run in DIR are removed first (nothing else in DIR is
 touched). Otter's own messages (its per-notebook score table, which shows a "Public Tests" row
-of NaN because the course's checks are all hidden-style checks, and "No log found with which to
+without points for the visible "filled in" checks, and "No log found with which to
 verify student scores", which concerns Otter's optional log of when each check ran, not the
 scores) are held back and shown only when a notebook cannot be graded. ``otter run`` executes
 the submitted code with your permissions.
@@ -40,6 +43,7 @@ the submitted code with your permissions.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import csv
 import io
@@ -94,11 +98,106 @@ def assignment_name(path: Path) -> str:
 
 
 def master_notebook(path: Path) -> nbformat.NotebookNode:
-    """The chapter with Otter's assignment configuration as its first cell."""
+    """The chapter with Otter's assignment configuration as its first cell, and its checks hidden."""
     nb = nbformat.read(path, as_version=4)
     config = {"name": assignment_name(path), **ASSIGNMENT_CONFIG}
     nb.cells.insert(0, nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + json.dumps(config, indent=2)))
+    hide_checks(nb)
     return nb
+
+
+# The graded editions must not give the answers away. The chapters' checks compare values and
+# say what the right one is ("t_star is right: 152."), so in the editions every one of them is an
+# Otter *hidden* test: it is in the autograder zip only, not in the student notebook, and runs
+# when the notebook is graded. In its place the student notebook gets one visible check per
+# exercise that only says whether every answer is filled in (no longer the `...` blank).
+BLANK_CHECK = '''""" # BEGIN TEST CONFIG
+points: 0
+success_message: "Filled in: {names}. The values are checked when your notebook is graded."
+""" # END TEST CONFIG
+def test_filled_in({args}):
+    import ast
+    import inspect
+    import textwrap
+
+    def blank(value):  # the edition's `...`, or a function whose body still holds one
+        if value is ...:
+            return True
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
+        except (TypeError, OSError, SyntaxError):
+            return False
+        return any(isinstance(node, (ast.Expr, ast.Return, ast.Assign)) and isinstance(node.value, ast.Constant)
+                   and node.value.value is ... for node in ast.walk(tree))
+
+    for name, value in {pairs}:
+        assert not blank(value), f"not done yet: {{name}} still has a ... to fill in"
+test_filled_in({args})'''
+ASSIGNED = re.compile(r"^\s*(\w+)\s*(?:\[[^\]]*\])?\s*=[^=]")
+DEFINED = re.compile(r"^\s*def (\w+)\(")
+
+
+def block_kind(cell) -> tuple[str, str] | None:
+    """("BEGIN" or "END", "QUESTION", "SOLUTION" or "TESTS") for an Otter marker cell."""
+    match = re.match(r"#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS)\b", cell.source.lstrip(), re.I) if cell.cell_type == "raw" else None
+    return (match.group(1).upper(), match.group(2).upper()) if match else None
+
+
+def answer_names(solution: str, checks: list[str]) -> list[str]:
+    """The names a student fills in: assigned or defined in the worked solution's marked lines and
+    blocks, and read by a check (in the order the checks take them)."""
+    marked, inside = set(), False
+    for line in solution.splitlines():
+        if re.search(r"#\s*BEGIN SOLUTION", line):
+            inside = True
+        elif re.search(r"#\s*END SOLUTION", line):
+            inside = False
+        elif inside or line.rstrip().endswith("# SOLUTION"):
+            match = ASSIGNED.match(line) or DEFINED.match(line)
+            if match:
+                marked.add(match.group(1))
+    defined = {m.group(1) for m in map(DEFINED.match, solution.splitlines()) if m}
+    body = {}  # a function whose body holds marked lines is an answer too
+    current = None
+    for line in solution.splitlines():
+        if DEFINED.match(line):
+            current = DEFINED.match(line).group(1)
+        elif line.strip() and not line[0].isspace():
+            current = None  # back at the top level
+        elif current and re.search(r"#\s*(BEGIN )?SOLUTION", line):
+            body[current] = True
+    marked |= {name for name in defined if body.get(name)}
+    names = []
+    for check in checks:
+        for node in ast.walk(ast.parse(check)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                names += [a.arg for a in node.args.args if a.arg in marked and a.arg not in names]
+    return names
+
+
+def hide_checks(nb: nbformat.NotebookNode) -> None:
+    """Make every check cell an Otter hidden test and add a visible "filled in" check per question."""
+    blocks, solution, checks, first_check = [], "", [], None
+    for cell in list(nb.cells):
+        kind = block_kind(cell)
+        if kind:
+            blocks = blocks + [kind[1]] if kind[0] == "BEGIN" else blocks[:-1]
+            if kind == ("BEGIN", "QUESTION"):
+                solution, checks, first_check = "", [], None
+            if kind == ("END", "TESTS") and first_check is not None:
+                names = answer_names(solution, checks)
+                if names:
+                    source = BLANK_CHECK.format(names=", ".join(names), args=", ".join(names),
+                                                pairs="(" + "".join(f"({n!r}, {n}), " for n in names) + ")")
+                    nb.cells.insert(nb.cells.index(first_check), nbformat.v4.new_code_cell(source, metadata={"tags": ["remove-cell"]}))
+            continue
+        if blocks[-1:] == ["SOLUTION"] and cell.cell_type == "code":
+            solution += cell.source + "\n"
+        if blocks[-1:] == ["TESTS"] and cell.cell_type == "code":
+            first_check = first_check or cell
+            checks.append(cell.source)
+            head, _, rest = cell.source.partition("\n")
+            cell.source = head + "\nhidden: true\n" + rest
 
 
 # The chapters' "how to do the exercises" paragraph speaks of collapsed solutions and hidden
@@ -107,8 +206,9 @@ EXERCISE_HOWTO = re.compile(r"^(?:Try each one|Solutions are collapsed)[^\n]*Hid
 EDITION_HOWTO = {
     "student": (
         "Write your answer in place of each `...` in an exercise's cell (the exercise says under *In code* "
-        "which names to fill in) and run it, then run the `grader.check(...)` cell below it: it says which "
-        "checks pass and, when one fails, what is off. Rerun both as often as you like."
+        "which names to fill in) and run it, then run the `grader.check(...)` cell below it: it says whether "
+        "every answer is filled in. Whether the answers are right is checked when your notebook is graded, "
+        "and the feedback then says what is off. Rerun both as often as you like."
     ),
     "instructor": (
         "Instructor edition: every exercise's worked solution is filled in and followed by its "

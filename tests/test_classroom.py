@@ -10,7 +10,8 @@ format; see scripts/classroom.py and book/teachers_guide.md). Three kinds of tes
 * the editions: ``scripts/classroom.py generate --no-run-tests`` (the command behind
   ``make classroom``) is run once per session for every chapter; the student editions must have
   no solution left (no folded answer, no solution line) but one ``grader.check`` per exercise,
-  the instructor editions the solutions;
+  the instructor editions the solutions; a student edition holds no check but the visible
+  "filled in" one per exercise, and no success message or answer value of the hidden checks;
 * one chapter end to end (GRADED, marked ``slow``): its student edition executes top to bottom
   in a fresh kernel without an error, and every check reports its exercise as not done; a
   folder with the instructor edition (all right) and a copy with some answers broken is graded
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -230,6 +232,51 @@ def test_student_and_instructor_editions(editions, number):
                 assert code in instructor_text
         for answer in (c for c in q["SOLUTION"] if c.cell_type == "markdown"):
             assert answer.source in instructor_text
+
+
+# Numbers in a check's success message ("t_star is right: 152.") are answers.
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+
+
+def leaks(master, student) -> list[str]:
+    """What of the chapter's checks reached the student edition: a check function, a success
+    message, or (in the notebook's metadata, where Otter keeps the tests) a number one names."""
+    sources = "\n".join(c.source for c in student.cells)
+    tests = json.dumps(student.metadata.get("otter", {}))
+    found = []
+    for q in questions(master):
+        for check in q["TESTS"]:
+            name = re.search(r"def (test_\w+)", check.source).group(1)
+            if name in sources or name in tests:
+                found.append(f"{q['name']}: the check {name}")
+            message = re.search(r'^success_message:\s*"(.*)"', check.source, re.M)
+            if message and message.group(1) in sources + tests:
+                found.append(f"{q['name']}: the message {message.group(1)!r}")
+            for number in NUMBER.findall(message.group(1) if message else ""):
+                if number not in ("0", "1", "2") and re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", tests):
+                    found.append(f"{q['name']}: the answer {number}")
+    return found
+
+
+@pytest.mark.parametrize("number", CLASSROOM_CHAPTERS)
+def test_student_edition_does_not_give_the_answers_away(editions, number):
+    master = read(chapter_path(number))
+    student = read(editions / "student" / chapter_path(number).name)
+    assert leaks(master, student) == []
+    tests = student.metadata["otter"]["tests"]
+    assert sorted(tests) == sorted(q["name"] for q in questions(master)), "one visible check per exercise"
+    for name, code in tests.items():  # only the "filled in" check is visible
+        assert re.findall(r"def (test_\w+)", code) == ["test_filled_in"], (name, code)
+        assert "hidden=False" in code and "points=0" in code
+
+
+def test_leak_check_can_fail():
+    master = read(chapter_path("02"))
+    open_edition = nbformat.v4.new_notebook()
+    check = next(q for q in questions(master) if q["name"] == "ch02_ex1")["TESTS"][0]
+    open_edition.metadata["otter"] = {"tests": {"ch02_ex1": check.source}}
+    found = leaks(master, open_edition)
+    assert "ch02_ex1: the check test_t_star" in found and "ch02_ex1: the answer 152" in found
 
 
 # --- one chapter end to end ---------------------------------------------------------------------
