@@ -162,6 +162,7 @@ from diffviz._continuous_sampling import (
     sde_sample,
     uniform_time_grid,
 )
+from diffviz._ode_likelihood import ODELogProb, likelihood_grid, ode_log_prob
 from diffviz._interpolants import (
     InterpolantCoefficients,
     convert_prediction,
@@ -188,6 +189,7 @@ __all__ = [
     "GaussianMixture",
     "InterpolantCoefficients",
     "KSResult",
+    "ODELogProb",
     "Schedule",
     "ScheduleExplorer",
     "ScoreFieldExplorer",
@@ -245,6 +247,7 @@ __all__ = [
     "interpolate",
     "ks_normal_test",
     "langevin_sample",
+    "likelihood_grid",
     "linear_schedule",
     "load_digits",
     "load_params",
@@ -260,6 +263,7 @@ __all__ = [
     "nats_to_bits_per_dim",
     "nearest_neighbours",
     "noise_floor",
+    "ode_log_prob",
     "ode_sample",
     "optimal_denoiser",
     "optimal_eps",
