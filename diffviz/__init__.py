@@ -159,6 +159,7 @@ from diffviz._continuous_sampling import (
     langevin_sample,
     ode_sample,
     pc_sample,
+    power_time_grid,
     sde_sample,
     uniform_time_grid,
 )
@@ -299,6 +300,7 @@ __all__ = [
     "plot_snr_thresholds",
     "posterior_params",
     "posterior_variance",
+    "power_time_grid",
     "prior_kl",
     "probability_flow_drift",
     "random_walk_mixture",

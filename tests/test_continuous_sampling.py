@@ -121,6 +121,16 @@ def test_a_new_grid_or_mixture_does_not_recompile(key):
     assert cs._ode_kernel._cache_size() == before
 
 
+def test_power_grid():
+    grid = np.asarray(dv.power_time_grid(4, 2.0, 0.01), np.float64)
+    np.testing.assert_allclose(grid, 0.01 + 0.99 * np.array([1.0, 0.75, 0.5, 0.25, 0.0]) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(dv.power_time_grid(7, 1.0), dv.uniform_time_grid(7), rtol=1e-6)
+    with pytest.raises(ValueError, match="power must be a finite number >= 1"):
+        dv.power_time_grid(5, 0.5)
+    with pytest.raises(ValueError, match="num_steps must be an integer >= 1"):
+        dv.power_time_grid(0)
+
+
 def test_bad_solver_input_is_refused(key):
     eps_fn = dv.continuous_exact_eps_fn(LINEAR, BIMODAL)
     run = lambda grid, **kw: dv.ode_sample(key, eps_fn, LINEAR, (4, 1), grid, **kw)
