@@ -47,6 +47,7 @@ from diffviz._continuous import _alpha_bar_pair, _beta, _flow_drift, _reverse_dr
 from diffviz._interpolants import mixture_posterior
 from diffviz._mixture import GaussianMixture
 from diffviz._model import apply_denoiser
+from diffviz._sampling import _as_predictor, _sample_shape  # the discrete samplers' argument checks
 
 ODE_METHODS = ("euler", "heun")
 
@@ -118,24 +119,6 @@ def continuous_model_eps_fn(graphdef, params, T: int) -> Partial:
 # --------------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------------
-
-
-def _as_predictor(eps_fn) -> Partial:
-    if isinstance(eps_fn, Partial):
-        return eps_fn
-    if not callable(eps_fn):
-        raise ValueError(f"eps_fn must be a callable eps_fn(x, t) -> eps_hat; got {type(eps_fn).__name__}")
-    return Partial(eps_fn)
-
-
-def _sample_shape(shape) -> tuple[int, ...]:
-    message = "shape must be a tuple of positive ints with at least one entry, e.g. (n, d)"
-    if not isinstance(shape, (tuple, list)) or len(shape) == 0:
-        raise ValueError(f"{message}; got {shape!r}")
-    for size in shape:
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"{message}; got {tuple(shape)!r}")
-    return tuple(int(size) for size in shape)
 
 
 def time_grid(grid) -> jax.Array:

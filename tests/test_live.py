@@ -33,22 +33,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from figtools import alt_text_problem  # tests/figtools.py
+from test_book import CHROMIUM, CHROMIUM_ARGS  # one browser set-up for every browser test
 
 import diffviz as dv
 from diffviz.viz import live
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "diffviz" / "viz" / "assets"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 60_000
 RTOL = 1e-5
 XS = [-2.5, -1.0, -0.3, 0.0, 0.7, 1.9]  # where the browser's density is compared
