@@ -122,7 +122,6 @@ def _output_html(output_id: str, title: str, page: str, height: int) -> str:
     )
 
 
-
 class Forward1DLive:
     r"""Chapter 2's forward-process explorer as a self-contained, kernel-free HTML output.
 
