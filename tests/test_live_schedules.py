@@ -30,7 +30,7 @@ def explorer():
 
 def python_numbers(name: str, T: int, ts: list[int]) -> dict:
     s = {"linear": dv.linear_schedule, "cosine": dv.cosine_schedule, "constant": lambda T: dv.constant_schedule(0.02, T)}[name](T)
-    pick = lambda a: np.asarray(a, np.float64)[ts].tolist()  # noqa: E731
+    pick = lambda a: np.asarray(a, np.float64)[ts].tolist()
     return {
         "abar": pick(s.alpha_bars),
         "rest": pick(s.one_minus_alpha_bars),
