@@ -117,6 +117,8 @@
   let current = null;
   const floor = data.floor;
   const axis = (label) => ({ label, labelSize: 20, size: 44, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
+  const logTicks = (u, splits) => splits.map((v) => (v == null ? "" : v >= 0.01 && v < 1e4 ? String(+v.toPrecision(2)) : v.toExponential(0)));
+  const logAxis = (label) => ({ ...axis(label), values: logTicks });
   const height = (w) => Math.round(Math.max(180, Math.min(260, w * 0.8)));
   const hooks = { draw: [() => { draws += 1; document.body.dataset.draws = String(draws); }] };
   function make(box, opts, d) {
@@ -150,12 +152,12 @@
         }, dA),
         make(boxes[1], {
           scales: { x: { time: false, range: [0, 1] }, y: { distr: 3 } },
-          axes: [axis("t / T"), axis("SNR (log scale)")],
+          axes: [axis("t / T"), logAxis("SNR (log scale)")],
           series: [{}, { label: "SNR ᾱₜ / (1 − ᾱₜ)", stroke: colour, width: 1.6 }],
         }, dS),
         make(boxes[2], {
           scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-          axes: [axis("number of steps T (log)"), axis("KL [nats] (log)")],
+          axes: [axis("number of steps T (log)"), logAxis("KL [nats] (log)")],
           series: [{}, { label: "KL(q(x_T|x₀) ‖ N(0,1))", stroke: colour, width: 1.3, points: { show: true, size: 4 } },
             { label: "this T", stroke: "#000", width: 0, points: { show: true, size: 10, fill: colour } }],
         }, dK),
