@@ -23,6 +23,7 @@ module                  what it draws
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
 ``live``                explorers computed in the browser, no kernel (chapter 2)
+``live_schedules``      the same for chapter 3's schedules
 ======================  ==============================================================
 
 Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
@@ -30,6 +31,7 @@ and none imports the ``diffviz`` package itself.
 """
 
 from diffviz.viz.live import Forward1DLive, forward_1d_live
+from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
     plot_diffusion_snapshot,
@@ -90,6 +92,7 @@ __all__ = [
     "Forward1DLive",
     "GaussianConditioningExplorer",
     "ScheduleExplorer",
+    "ScheduleLive",
     "ScoreFieldExplorer",
     "density_grid",
     "diffusion_2d_animation_html",
@@ -135,6 +138,7 @@ __all__ = [
     "random_walk_mixture",
     "reverse_animation_html",
     "schedule_explorer",
+    "schedule_live",
     "schedule_scrubber_html",
     "score_field_explorer",
     "score_field_scrubber_html",

@@ -89,6 +89,39 @@ html, body { margin: 0; padding: 0; background: #fff; color: #222;
 """
 
 
+def _page_html(title: str, payload: dict, fallback_png: bytes, alt_text: str, script: str) -> str:
+    """The document inside the iframe: the fallback PNG, the JSON payload, uPlot and ``script`` (an asset)."""
+    png = base64.b64encode(fallback_png).decode("ascii")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_asset('uplot.min.css')}{_CSS}</style></head>"
+        f'<body><div id="root"><img class="fallback" src="data:image/png;base64,{png}" '
+        f'alt="{html.escape(alt_text)}"></div>'
+        f'<script type="application/json" id="diffviz-data">{_script_safe(json.dumps(payload))}</script>'
+        f"<script>{_script_safe(_asset('uplot.min.js'))}</script>"
+        f"<script>{_script_safe(_asset(script))}</script>"
+        "</body></html>"
+    )
+
+
+def _output_html(output_id: str, title: str, page: str, height: int) -> str:
+    """The output: ``page`` in an ``<iframe srcdoc>`` that starts ``height`` px tall.
+
+    The iframe sets its own height (ResizeObserver); the listener is for hosts where it cannot
+    reach its frame element.
+    """
+    return (
+        f'<div class="diffviz-live" style="width:100%;max-width:100%">'
+        f'<iframe id="diffviz-live-{output_id}" title="{html.escape(title)}" '
+        f'style="width:100%;max-width:100%;height:{height}px;border:0;display:block" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
+        "<script>window.addEventListener('message',function(e){var d=e.data;"
+        f"if(d&&d.id==='{output_id}'&&d.diffvizLiveHeight>0){{var f=document.getElementById('diffviz-live-{output_id}');"
+        "if(f)f.style.height=d.diffvizLiveHeight+'px';}});</script></div>"
+    )
+
+
 class Forward1DLive:
     r"""Chapter 2's forward-process explorer as a self-contained, kernel-free HTML output.
 
@@ -193,32 +226,11 @@ class Forward1DLive:
         )
 
     def _page(self) -> str:
-        png = base64.b64encode(self.fallback_png).decode("ascii")
-        return (
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Forward process, live</title><style>{_asset('uplot.min.css')}{_CSS}</style></head>"
-            f'<body><div id="root"><img class="fallback" src="data:image/png;base64,{png}" '
-            f'alt="{html.escape(self.alt_text)}"></div>'
-            f'<script type="application/json" id="diffviz-data">{_script_safe(json.dumps(self.payload))}</script>'
-            f"<script>{_script_safe(_asset('uplot.min.js'))}</script>"
-            f"<script>{_script_safe(_asset('forward_1d_live.js'))}</script>"
-            "</body></html>"
-        )
+        return _page_html("Forward process, live", self.payload, self.fallback_png, self.alt_text, "forward_1d_live.js")
 
     def _output(self) -> str:
         title = "Live explorer of the forward process: sliders for beta and t, a shrink toggle, and the histogram"
-        # The iframe sets its own height (ResizeObserver); the listener is for hosts where it
-        # cannot reach its frame element. 470 px: about the height of the first picture.
-        return (
-            f'<div class="diffviz-live" style="width:100%;max-width:100%">'
-            f'<iframe id="diffviz-live-{self.id}" title="{html.escape(title)}" '
-            f'style="width:100%;max-width:100%;height:470px;border:0;display:block" '
-            f'srcdoc="{html.escape(self.page, quote=True)}"></iframe>'
-            "<script>window.addEventListener('message',function(e){var d=e.data;"
-            f"if(d&&d.id==='{self.id}'&&d.diffvizLiveHeight>0){{var f=document.getElementById('diffviz-live-{self.id}');"
-            "if(f)f.style.height=d.diffvizLiveHeight+'px';}});</script></div>"
-        )
+        return _output_html(self.id, title, self.page, 470)  # 470 px: about the height of the first picture
 
     def _repr_html_(self) -> str:
         return self.html
