@@ -80,7 +80,7 @@ def _assignment_host(x0, eps) -> np.ndarray:
 def _ot_permutation(x0: jax.Array, eps: jax.Array) -> jax.Array:
     """Traceable: ``perm`` with ``eps[perm[i]]`` the partner of ``x0[i]`` (host callback)."""
     out = jax.ShapeDtypeStruct(x0.shape[:1], jnp.int32)
-    return jax.pure_callback(_assignment_host, out, lax.stop_gradient(x0), lax.stop_gradient(eps))
+    return jax.pure_callback(_assignment_host, out, lax.stop_gradient(x0), lax.stop_gradient(eps), vmap_method="sequential")
 
 
 def ot_pairing(x0, eps) -> jax.Array:

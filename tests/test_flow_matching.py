@@ -90,6 +90,10 @@ def test_ot_pairing_is_the_optimal_permutation():
         cost = float(np.sum((x0 - eps[perm]) ** 2))
         assert cost == pytest.approx(brute_force_cost(x0, eps), rel=1e-5)
         assert np.array_equal(np.asarray(jax.jit(dv.ot_pairing)(x0, eps)), perm)  # also under jit
+    xs, es = jax.random.normal(jax.random.key(9), (2, 3, 6, 2))
+    batched = jax.vmap(dv.ot_pairing)(xs, es)  # and under vmap (the callback runs per batch member)
+    for i in range(3):
+        np.testing.assert_array_equal(batched[i], dv.ot_pairing(xs[i], es[i]))
 
 
 def test_ot_coupling_lowers_transport_cost_and_is_used_by_the_loss():
