@@ -124,6 +124,16 @@ from diffviz._interpolants import (
     interpolate,
     mixture_velocity,
 )
+# --- flow matching (Part III): the conditional loss, minibatch OT coupling, velocity samplers ---
+from diffviz._flow_matching import (
+    exact_velocity_fn,
+    flow_matching_loss,
+    flow_matching_objective,
+    flow_sample,
+    flow_time_grid,
+    model_velocity_fn,
+    ot_pairing,
+)
 # --- metrics and goodness of fit: distances between samples, KS tests against exact answers ---
 from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
 from diffviz._goodness_of_fit import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
@@ -252,7 +262,12 @@ __all__ = [
     "eps_to_score",
     "eps_to_x0",
     "exact_eps_fn",
+    "exact_velocity_fn",
     "fit",
+    "flow_matching_loss",
+    "flow_matching_objective",
+    "flow_sample",
+    "flow_time_grid",
     "forward_1d_explorer",
     "forward_1d_live",
     "forward_step_params",
@@ -283,6 +298,7 @@ __all__ = [
     "mixture_score",
     "mixture_velocity",
     "model_eps_fn",
+    "model_velocity_fn",
     "nats_to_bits_per_dim",
     "nearest_neighbours",
     "noise_floor",
@@ -290,6 +306,7 @@ __all__ = [
     "ode_sample",
     "optimal_denoiser",
     "optimal_eps",
+    "ot_pairing",
     "pc_sample",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",

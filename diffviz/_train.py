@@ -120,6 +120,7 @@ def make_train_step(
     optimizer: optax.GradientTransformation,
     *,
     ema_decay: float = 0.999,
+    loss: Callable | None = None,
 ) -> Callable[[jax.Array, TrainState, jax.Array], tuple[TrainState, StepMetrics]]:
     r"""Build the pure training step ``step(key, state, batch) -> (state, metrics)``.
 
@@ -142,11 +143,20 @@ def make_train_step(
     ``metrics`` is a :class:`StepMetrics`: ``loss`` (before the update) and ``grad_norm``. The
     key comes first, as everywhere in the package. The function is not
     jitted itself: jit it once at the top (``fit`` does).
+
+    ``loss`` (default ``None``: the simple eps loss on ``schedule``) swaps the objective:
+    a function ``loss(key, graphdef, params, batch) -> scalar`` such as
+    :func:`~diffviz.flow_matching_objective` (``schedule`` is then unused; pass ``None``).
+    The update, the EMA and :func:`fit` stay the same.
     """
     if not (isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0):
         raise ValueError(f"ema_decay must be a number in [0, 1); got {ema_decay!r}")
+    if loss is not None and not callable(loss):
+        raise ValueError(f"loss must be None (the eps loss) or a function loss(key, graphdef, params, batch); got {loss!r}")
 
     def loss_fn(params, key, batch):
+        if loss is not None:
+            return loss(key, graphdef, params, batch)
         eps_fn = functools.partial(apply_denoiser, graphdef, params)
         return batch_eps_loss(key, eps_fn, schedule, batch)
 
