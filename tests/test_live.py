@@ -119,21 +119,29 @@ def test_output_is_reproducible(explorer):
     assert again.html == explorer.html
 
 
-def test_page_is_self_contained_with_a_described_fallback(explorer):
+def self_contained_fallback_alt(explorer) -> str:
+    """Check that a live explorer's output fetches nothing and carries a PNG fallback; its alt text."""
     page, out = explorer.page, explorer.html
     assert out == explorer._repr_html_() and "<iframe" in out and "srcdoc=" in out
-    # Nothing is fetched: no src/href to a URL, no import; the data and the library are inline.
+    # Nothing is fetched: no src/href to a URL, no import; the data and the libraries are inline.
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?!data:)[a-z]+:""", page), "the page links something outside it"
     assert "import(" not in page and "@import" not in page
-    # Scripts cannot end early (a "</script>" inside inlined text would cut them).
-    assert page.count("<script") == page.count("</script>") == 3
+    # Scripts cannot end early (a "</script>" inside inlined text would cut them): the data, uPlot,
+    # the shared sizing helper and the explorer's module.
+    assert page.count("<script") == page.count("</script>") == 4
     # The fallback: a PNG of the first state, with alt text in plain words.
     match = re.search(r'<img class="fallback" src="data:image/png;base64,([^"]+)" alt="([^"]+)"', page)
     assert match and base64.b64decode(match[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert alt_text_problem(match[2].replace("&#x27;", "'")) is None
-    assert "10,000 particles" in match[2] and "beta = 0.030" in match[2]
+    alt = match[2].replace("&#x27;", "'")
+    assert alt_text_problem(alt) is None
+    return alt
+
+
+def test_page_is_self_contained_with_a_described_fallback(explorer):
+    alt = self_contained_fallback_alt(explorer)
+    assert "10,000 particles" in alt and "beta = 0.030" in alt
     # What it weighs: 80 kB of float32 particles (base64: 107 kB), uPlot 51 kB, the PNG.
-    assert len(out.encode()) < 300_000
+    assert len(explorer.html.encode()) < 300_000
 
 
 def test_shipped_plotting_library_is_the_pinned_npm_version():

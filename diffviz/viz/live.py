@@ -100,6 +100,7 @@ def _page_html(title: str, payload: dict, fallback_png: bytes, alt_text: str, sc
         f'alt="{html.escape(alt_text)}"></div>'
         f'<script type="application/json" id="diffviz-data">{_script_safe(json.dumps(payload))}</script>'
         f"<script>{_script_safe(_asset('uplot.min.js'))}</script>"
+        f"<script>{_script_safe(_asset('live_common.js'))}</script>"
         f"<script>{_script_safe(_asset(script))}</script>"
         "</body></html>"
     )

@@ -256,21 +256,10 @@
   update();
 
   // --- size: the plot follows the column's width; the iframe follows the page's height -------
-  function fitHeight() {
-    const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    try {
-      if (window.frameElement) window.frameElement.style.height = h + "px";
-    } catch (e) { /* cross-origin host: the message below does it */ }
-    try {
-      window.parent.postMessage({ diffvizLiveHeight: h, id: data.id }, "*");
-    } catch (e) { /* no parent */ }
-  }
-  new ResizeObserver(() => {
+  window.diffvizFollowSize(data.id, () => {
     const w = plotBox.clientWidth;
     if (w > 0 && plot && Math.abs(w - plot.width) > 1) plot.setSize({ width: w, height: plotHeight(w) });
-    fitHeight();
-  }).observe(document.body);
-  fitHeight();
+  });
 
   // --- for tests and benchmarks ------------------------------------------------------------------
   window.diffvizLive = {

@@ -177,23 +177,12 @@
   update();
 
   // --- size: the plots follow the column's width; the iframe follows the page's height -----------
-  function fitHeight() {
-    const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    try {
-      if (window.frameElement) window.frameElement.style.height = h + "px";
-    } catch (e) { /* cross-origin host: the message below does it */ }
-    try {
-      window.parent.postMessage({ diffvizLiveHeight: h, id: data.id }, "*");
-    } catch (e) { /* no parent */ }
-  }
-  new ResizeObserver(() => {
+  window.diffvizFollowSize(data.id, () => {
     boxes.forEach((box, i) => {
       const w = box.clientWidth;
       if (w > 0 && plots && Math.abs(w - plots[i].width) > 1) plots[i].setSize({ width: w, height: height(w) });
     });
-    fitHeight();
-  }).observe(document.body);
-  fitHeight();
+  });
 
   // --- for tests -----------------------------------------------------------------------------------
   const pickAt = (n, ts) => ({ schedule: n.name, T: n.T, kl: n.kl,
