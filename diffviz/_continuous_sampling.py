@@ -121,18 +121,22 @@ def continuous_model_eps_fn(graphdef, params, T: int) -> Partial:
 # --------------------------------------------------------------------------------------------
 
 
-def time_grid(grid) -> jax.Array:
-    """Check a solver grid: a 1-D float array of >= 2 times in (0, 1], strictly decreasing."""
+def time_grid(grid, *, allow_zero: bool = False) -> jax.Array:
+    """Check a solver grid: a 1-D float array of >= 2 times in (0, 1], strictly decreasing.
+
+    ``allow_zero=True`` admits t = 0, where a velocity field (flow matching) is still defined
+    but the score of the data is not.
+    """
     if not v.is_concrete(grid):
         raise ValueError("grid must be concrete: build it outside jax.jit (e.g. uniform_time_grid(50))")
     arr = np.asarray(v.data_array("grid", grid), np.float32)
     if arr.ndim != 1 or arr.shape[0] < 2:
         raise ValueError(f"grid must be a 1-D array of at least 2 times (at least 1 step); got shape {arr.shape}")
-    continuous_time("grid", arr, lo=1e-30)
+    continuous_time("grid", arr, lo=0.0 if allow_zero else 1e-30)
     if not np.all(np.diff(arr) < 0):
         i = int(np.argmax(~(np.diff(arr) < 0)))
         raise ValueError(
-            f"grid must be strictly decreasing (from t near 1 down to t_min > 0); got grid[{i}] = {arr[i]!r} "
+            f"grid must be strictly decreasing (from t near 1 down to t_min); got grid[{i}] = {arr[i]!r} "
             f"and grid[{i + 1}] = {arr[i + 1]!r}"
         )
     return jnp.asarray(arr)

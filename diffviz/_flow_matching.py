@@ -45,8 +45,7 @@ from jax import lax
 from jax.tree_util import Partial
 
 from diffviz import _validate as v
-from diffviz._continuous import continuous_time
-from diffviz._continuous_sampling import SolverResult, _finish, _flag, _method
+from diffviz._continuous_sampling import SolverResult, _finish, _flag, _method, time_grid
 from diffviz._interpolants import _coefficients, mixture_posterior
 from diffviz._mixture import GaussianMixture
 from diffviz._model import apply_denoiser
@@ -210,15 +209,8 @@ def flow_time_grid(num_steps: int, t_min: float = 0.0) -> jax.Array:
 
 
 def _flow_grid(grid) -> jax.Array:
-    if not v.is_concrete(grid):
-        raise ValueError("grid must be concrete: build it outside jax.jit (e.g. flow_time_grid(50))")
-    arr = np.asarray(v.data_array("grid", grid), np.float32)
-    if arr.ndim != 1 or arr.shape[0] < 2:
-        raise ValueError(f"grid must be a 1-D array of at least 2 times (at least 1 step); got shape {arr.shape}")
-    continuous_time("grid", arr)
-    if not np.all(np.diff(arr) < 0):
-        raise ValueError("grid must be strictly decreasing (from t = 1, the noise, towards 0, the data)")
-    return jnp.asarray(arr)
+    """A solver grid for a velocity field: the continuous samplers' check, t = 0 allowed."""
+    return time_grid(grid, allow_zero=True)
 
 
 def _velocity(v_fn, x, t):

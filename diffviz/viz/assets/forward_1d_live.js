@@ -156,11 +156,7 @@
   // --- the page --------------------------------------------------------------------------------
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
-  const el = (tag, props, kids) => {
-    const e = Object.assign(document.createElement(tag), props || {});
-    for (const k of kids || []) e.append(k);
-    return e;
-  };
+  const el = window.diffvizEl; // shared: assets/live_common.js
   function slider(name, label, min, max, step, value) {
     const input = el("input", { type: "range", min, max, step, value, id: `s-${name}` });
     input.setAttribute("aria-label", label);

@@ -88,11 +88,7 @@
   // --- the page ----------------------------------------------------------------------------------
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
-  const el = (tag, props, kids) => {
-    const e = Object.assign(document.createElement(tag), props || {});
-    for (const k of kids || []) e.append(k);
-    return e;
-  };
+  const el = window.diffvizEl; // shared: assets/live_common.js
   const select = el("select", { id: "s-schedule" }, names.map((n) => el("option", { value: n, textContent: n })));
   select.value = state.schedule;
   select.setAttribute("aria-label", "schedule");
