@@ -378,21 +378,26 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
             assert errors == []
 
 
-@pytest.mark.browser
-def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+def assert_fallback_shows_without_javascript(chromium, url: str, alt: str) -> None:
+    """With JavaScript off, the explorer's static PNG loads whole inside its frame, with ``alt``."""
     context = chromium.new_context(viewport={"width": 760, "height": 900}, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(page_url, wait_until="load")
+        page.goto(url, wait_until="load")
         frame = page.wait_for_selector("iframe").content_frame()
         image = frame.locator("img.fallback")
         image.wait_for()
         frame.wait_for_function("() => { const i = document.querySelector('img.fallback'); return i.complete && i.naturalWidth > 0; }")
-        assert image.get_attribute("alt") == explorer.alt_text
+        assert image.get_attribute("alt") == alt
         box, frame_box = image.bounding_box(), page.locator("iframe").bounding_box()
         assert box["width"] > 300 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+    assert_fallback_shows_without_javascript(chromium, page_url, explorer.alt_text)
 
 
 def one_page_book(tmp_path: Path, html: str, plain: str, source: str = "dv.explorer(...)") -> str:
