@@ -107,9 +107,7 @@
     const h = histogram(layout.x2, a, layout);
     const hist = layout.grid.map((_, j) => h.heights[Math.min(layout.bins - 1, Math.floor(j / SUB))]);
     const formula = layout.grid.map((x) => normalPdf(x, c.mean, c.variance));
-    const inSlice = new Array(n).fill(null);
-    for (let k = h.first; k < h.last; k++) inSlice[k] = layout.x2[k];
-    return { rho, a, ...c, ...h, hist, formula, inSlice };
+    return { rho, a, ...c, ...h, hist, formula };
   }
 
   // --- the page ----------------------------------------------------------------------------------
@@ -140,14 +138,41 @@
   let current = null, draws = 0, plots = null;
   const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
   const heightOf = (w) => Math.round(Math.max(200, Math.min(330, w * 0.85)));
-  const counted = () => { draws += 1; document.body.dataset.draws = String(draws); };
-  function lines(u) { // the line of conditional means and the slice's edges, over the points
-    if (!current) return;
+  let pending = 0; // plots still to draw for this move: body[data-draws] moves when both have drawn
+  const counted = () => { draws += 1; if (--pending === 0) document.body.dataset.draws = String(draws); };
+  // All the points at this rho, as one picture: written pixel by pixel (2 x 2 device pixels a point)
+  // and kept while only a moves. Painting 10,000 canvas rectangles or arcs costs ~50 ms a frame in
+  // Chromium's software raster; one drawImage costs almost nothing.
+  let pointsCache = null;
+  function pointsImage(width, height) {
+    const w = Math.round(width), h = Math.round(height);
+    if (pointsCache && pointsCache.rho === layout.rho && pointsCache.w === w && pointsCache.h === h) return pointsCache.canvas;
+    const canvas = pointsCache && pointsCache.w === w && pointsCache.h === h ? pointsCache.canvas : el("canvas", { width: w, height: h });
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(w, h), px = new Uint32Array(image.data.buffer);
+    const colour = 0xffe0bf9e; // #9ebfe0, opaque (little-endian RGBA)
+    const sx = w / (2 * lim), sy = h / (2 * lim), x2 = layout.x2;
+    for (let i = 0; i < n; i++) {
+      const x = Math.floor((z1[i] + lim) * sx), y = Math.floor((lim - x2[i]) * sy);
+      if (x < 0 || y < 0 || x >= w - 1 || y >= h - 1) continue;
+      px[y * w + x] = px[y * w + x + 1] = px[(y + 1) * w + x] = px[(y + 1) * w + x + 1] = colour;
+    }
+    ctx.putImageData(image, 0, 0);
+    pointsCache = { rho: layout.rho, w, h, canvas };
+    return canvas;
+  }
+  function lines(u) { // the points (small squares: far cheaper to paint than 10,000 arcs), the slice's
+    if (!current) return; // edges and the line of conditional means
     const { left, top, width, height } = u.bbox, ctx = u.ctx;
     ctx.save();
     ctx.beginPath();
     ctx.rect(left, top, width, height);
     ctx.clip();
+    const x2 = layout.x2, R = 1.6 * devicePixelRatio;
+    const sx = width / (2 * lim), sy = height / (2 * lim);
+    ctx.drawImage(pointsImage(width, height), left, top);
+    ctx.fillStyle = COLORS.dark;
+    for (let i = current.first; i < current.last; i++) ctx.fillRect(left + (z1[i] + lim) * sx - R, top + (lim - x2[i]) * sy - R, 2 * R, 2 * R);
     ctx.strokeStyle = COLORS.exact;
     ctx.lineWidth = 1.5 * devicePixelRatio;
     ctx.beginPath();
@@ -174,16 +199,18 @@
 
   function update() {
     current = frame();
+    pending = 2;
     const f = current;
-    const dScatter = [z1, Array.from(layout.x2), f.inSlice];
+    const dScatter = [[-lim, lim], [null, null], [null, null]]; // the points: drawn by the hook
     const dHist = [layout.grid, f.hist, layout.marginal, f.formula];
     if (!plots) {
       plots = [
         make(boxes[0], {
           scales: { x: { time: false, range: [-lim, lim] }, y: { range: [-lim, lim] } },
           axes: [axis("x₁"), axis("x₂")],
-          series: [{}, { label: "samples", stroke: COLORS.particles, paths: noLine, points: { show: true, size: 2.5, width: 0, fill: COLORS.particles } },
-            { label: "in the slice", stroke: COLORS.dark, paths: noLine, points: { show: true, size: 3.5, width: 0, fill: COLORS.dark } }],
+          // the series are drawn by the draw hook (lines); here they give the legend its entries
+          series: [{}, { label: "samples", stroke: COLORS.particles, fill: COLORS.particles, paths: noLine, points: { show: false } },
+            { label: "in the slice", stroke: COLORS.dark, fill: COLORS.dark, paths: noLine, points: { show: false } }],
           hooks: { draw: [lines, counted] },
         }, dScatter),
         make(boxes[1], {
