@@ -102,11 +102,18 @@ def main() -> None:
     parser.add_argument("--particles", type=int, default=10_000)
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--width", type=int, default=1280, help="viewport width in px (the page's column is at most 760)")
+    parser.add_argument("--explorer", choices=("forward", "conditioning"), default="forward",
+                        help="chapter 2's forward_1d_live or chapter 1's gaussian_conditioning_live")  # fmt: skip
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    live = dv.forward_1d_live(jax.random.key(0), dv.mixture_1d("bimodal"), n=args.particles, T=100, beta=0.03, t=20)
+    if args.explorer == "forward":
+        live = dv.forward_1d_live(jax.random.key(0), dv.mixture_1d("bimodal"), n=args.particles, T=100, beta=0.03, t=20)
+        sliders = (("t", "#s-t"), ("beta", "#s-beta"))
+    else:
+        live = dv.gaussian_conditioning_live(jax.random.key(0), n=args.particles, rho=0.0, a=0.0)  # mid-range: 10 presses each way fit
+        sliders = (("a", "#s-a"), ("rho", "#s-rho"))
     folder = Path(tempfile.mkdtemp(prefix="diffviz-live-bench-"))
     host = folder / "chapter.html"
     host.write_text(
@@ -119,7 +126,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         print(f"Chromium {browser.version}, headless, viewport {args.width} px")
-        for label, selector in (("t", "#s-t"), ("beta", "#s-beta")):
+        for label, selector in sliders:
             page, frame = open_explorer(browser, host.as_uri(), args.width)
             frame.focus(selector)
             first = press(page, frame, "ArrowRight")  # on a fresh page

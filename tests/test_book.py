@@ -327,6 +327,39 @@ def solution_markers():
     return module
 
 
+def test_unseen_widget_state_is_dropped_and_visible_widgets_keep_theirs():
+    """book/_ext/widget_state.py: models shown only by hidden (tag_widget) cells leave the page;
+    a visible view keeps its model and every model that one refers to."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("widget_state", ROOT / "book" / "_ext" / "widget_state.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def view(model: str) -> str:
+        return f'<script type="application/vnd.jupyter.widget-view+json">{{"version_major": 2, "model_id": "{model}"}}</script>'
+
+    state = {"version_major": 2, "version_minor": 0, "state": {
+        "aa": {"state": {"children": ["IPY_MODEL_bb"], "outputs": [{"data": {"image/png": "PNG" * 100}}]}},
+        "bb": {"state": {}},
+        "cc": {"state": {"layout": "IPY_MODEL_dd"}},
+        "dd": {"state": {"style": "IPY_MODEL_ee"}},
+        "ee": {"state": {}},
+    }}  # fmt: skip
+    page = (
+        '<html><head><script type="application/vnd.jupyter.widget-state+json">' + json.dumps(state) + "</script></head><body>"
+        f'<div class="cell tag_widget docutils container"><div class="cell_output">{view("aa")}</div></div>'
+        f'<div class="cell docutils container"><div class="cell_output">{view("cc")}</div></div></body></html>'
+    )
+    out = module.drop_unseen_widget_state(page)
+    kept = json.loads(module.STATE.search(out).group(1))["state"]
+    assert set(kept) == {"cc", "dd", "ee"}  # the visible view's model and what it refers to, transitively
+    assert view("aa") not in out and view("cc") in out and "PNG" not in out
+    alone = page.replace(view("cc"), "")  # nothing visible: no state at all
+    assert "widget-state" not in module.drop_unseen_widget_state(alone)
+    assert module.drop_unseen_widget_state("<html>no widgets</html>") == "<html>no widgets</html>"
+
+
 OTTER_MARKER = re.compile(r"#\s*(?:BEGIN|END)\s+SOLUTION|#\s*SOLUTION\b")
 
 

@@ -378,31 +378,34 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
             assert errors == []
 
 
-@pytest.mark.browser
-def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+def assert_fallback_shows_without_javascript(chromium, url: str, alt: str) -> None:
+    """With JavaScript off, the explorer's static PNG loads whole inside its frame, with ``alt``."""
     context = chromium.new_context(viewport={"width": 760, "height": 900}, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(page_url, wait_until="load")
+        page.goto(url, wait_until="load")
         frame = page.wait_for_selector("iframe").content_frame()
         image = frame.locator("img.fallback")
         image.wait_for()
         frame.wait_for_function("() => { const i = document.querySelector('img.fallback'); return i.complete && i.naturalWidth > 0; }")
-        assert image.get_attribute("alt") == explorer.alt_text
+        assert image.get_attribute("alt") == alt
         box, frame_box = image.bounding_box(), page.locator("iframe").bounding_box()
         assert box["width"] > 300 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
     finally:
         context.close()
 
 
-@pytest.mark.slow
 @pytest.mark.browser
-def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):
-    """The route the book takes (MyST-NB writes the cell's text/html output into the page), on one page.
+def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+    assert_fallback_shows_without_javascript(chromium, page_url, explorer.alt_text)
 
-    Not `make book`: a one-page Jupyter Book 1.x over a notebook whose stored output is the
-    explorer's, built with execution off (seconds). The explorer must draw and answer a key
-    from file:, with no request leaving the disk and no error inside its frame, at 390 px too.
+
+def one_page_book(tmp_path: Path, html: str, plain: str, source: str = "dv.explorer(...)") -> str:
+    """Build a one-page Jupyter Book whose one code cell's stored output is ``html``; its file: URL.
+
+    Not `make book`: a one-page Jupyter Book 1.x over a notebook whose stored output is the given
+    HTML (MyST-NB writes a cell's text/html output into the page, the book's route), built with
+    execution off (seconds). Skips without jupyter-book (the book extra).
     """
     import subprocess
     import sys
@@ -412,18 +415,27 @@ def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_p
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     if not jupyter_book.is_file():
         pytest.skip("jupyter-book is not installed (the book extra)")
-    cell = nbformat.v4.new_code_cell("dv.forward_1d_live(key, data)")
-    cell.outputs = [
-        nbformat.v4.new_output("execute_result", data={"text/html": explorer.html, "text/plain": repr(explorer)}, execution_count=1)
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Live\n\nThe explorer:"), cell])
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/html": html, "text/plain": plain}, execution_count=1)]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Live\n\nThe output:"), cell])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "live.ipynb")
     (tmp_path / "_config.yml").write_text('title: live\nexecute:\n  execute_notebooks: "off"\n', encoding="utf-8")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: live\n", encoding="utf-8")
     build = subprocess.run([str(jupyter_book), "build", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    url = (tmp_path / "_build" / "html" / "live.html").as_uri()
+    return (tmp_path / "_build" / "html" / "live.html").as_uri()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):
+    """The route the book takes, on one page (:func:`one_page_book`).
+
+    The explorer must draw and answer a key from file:, with no request leaving the disk and no
+    error inside its frame, at 390 px too.
+    """
+    url = one_page_book(tmp_path, explorer.html, repr(explorer), "dv.forward_1d_live(key, data)")
     for width in (1280, 390):
         with opened(chromium, url, width=width) as (page, frame, errors, foreign):
             n = draws(frame)

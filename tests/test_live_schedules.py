@@ -11,7 +11,16 @@ import json
 
 import numpy as np
 import pytest
-from test_live import chromium, draws, host_page, opened, self_contained_fallback_alt, wait_redrawn  # noqa: F401  (chromium: a fixture)
+from test_live import (  # noqa: F401  (chromium: a fixture)
+    assert_fallback_shows_without_javascript,
+    chromium,
+    draws,
+    host_page,
+    one_page_book,
+    opened,
+    self_contained_fallback_alt,
+    wait_redrawn,
+)
 
 import diffviz as dv
 from diffviz.viz import live
@@ -184,3 +193,32 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
             shown = frame.evaluate("() => [...document.querySelectorAll('.title, output')].map(e => e.textContent).join(' ')")
             assert "NaN" not in shown and "Infinity" not in shown, shown
             assert errors == []
+
+
+@pytest.mark.browser
+def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):  # noqa: F811
+    assert_fallback_shows_without_javascript(chromium, page_url, explorer.alt_text)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):  # noqa: F811
+    """The book's route (test_live.one_page_book): from file:, at 1280 and 390 px, T answers a
+    key and the schedule selector, the numbers still agree, and nothing leaves the disk."""
+    url = one_page_book(tmp_path, explorer.html, repr(explorer), 'dv.schedule_live(schedule="linear", T=50)')
+    for width in (1280, 390):
+        with opened(chromium, url, width=width) as (page, frame, errors, foreign):
+            n = draws(frame)
+            frame.focus("#s-T")
+            page.keyboard.press("ArrowRight")
+            wait_redrawn(frame, n)
+            n = draws(frame)
+            frame.select_option("#s-schedule", "cosine")
+            wait_redrawn(frame, n)
+            snap = frame.evaluate("ts => window.diffvizLive.snapshot(ts)", times(51))
+            assert (snap["schedule"], snap["T"]) == ("cosine", 51)
+            assert_agrees(snap)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            assert foreign == []
+            # (this bare book's theme logs errors of its own; the course's book removes them)
+            assert [e for e in errors if "srcdoc" in e] == []

@@ -16,6 +16,7 @@ from figtools import alt_text_problem, frame_pngs  # tests/figtools.py
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 from PIL import Image
+from test_live import chromium  # noqa: F401  (a fixture: one browser set-up for the browser tests)
 
 from diffviz.viz import player as _player
 
@@ -94,7 +95,9 @@ def test_only_the_frames_change(players):
 
     alt = ' alt="A sine curve shifting to the right over 5 frames, with &quot;quotes&quot; &amp; an ampersand."'
     assert ours.count(alt) == 1 and "alt=" not in reference
-    assert skeleton(reference) == skeleton(ours.replace(alt, ""))  # the alt text, escaped, is the only other change
+    assert ours.startswith(_player.FIT_COLUMN_STYLE)  # the rules that fit the player to a phone's column
+    # the alt text, escaped, and those rules are the only other changes
+    assert skeleton(reference) == skeleton(ours.replace(alt, "").removeprefix(_player.FIT_COLUMN_STYLE))
 
 
 def test_alt_text_goes_on_the_one_player_image_or_fails():
@@ -187,3 +190,66 @@ def test_every_player_keeps_its_texts_inside_the_frame(captured_player):
     assert "3 frames from a = -2 to 2" in alts["chapter 1"]
     assert "density of x_t" in alts["chapter 6"] and "from t = 1 to 1000" in alts["chapter 6"]
     assert "5 frames" in alts["chapter 7"] and "t = 30 (Gaussian noise) to t = 0" in alts["chapter 7"]
+
+
+# --- on a phone: the player fits the text column ------------------------------------------------
+
+# Every box inside each player, against the box of the cell output that holds it (the book clips
+# what sticks out of it): [player, element, how far its right edge passes the output's, in px].
+_OVERFLOW_JS = """() => [...document.querySelectorAll('div.animation')].flatMap((player, i) => {
+  const room = player.closest('.cell_output, .output') || document.body;
+  const right = room.getBoundingClientRect().right;
+  return [player, ...player.querySelectorAll('*')].map(e => [i, e.tagName + (e.title ? ' ' + e.title : ''),
+    Math.round(e.getBoundingClientRect().right - right)]).filter(([, , over]) => over > 0.5);
+})"""
+
+
+@pytest.fixture(scope="module")
+def phone_book(tmp_path_factory):
+    """A one-page Jupyter Book (test_live.one_page_book) holding chapter 2's and chapter 4's players."""
+    import jax
+    from test_live import one_page_book
+
+    import diffviz as dv
+
+    key = jax.random.key(0)
+    bimodal = dv.mixture_1d("bimodal")
+    short = dv.constant_schedule(0.03, 100)
+    path_1d = dv.run_forward_chain(key, short, dv.sample_mixture(key, bimodal, 2000), trajectory=True)
+    rng = np.random.default_rng(0)
+    paths = {name: rng.standard_normal((1001, 300, 2)) for name in ("swiss roll", "two moons", "eight Gaussians", "checkerboard")}
+    html = dv.snapshot_scrubber_html(path_1d, bimodal, short, num_frames=4) + dv.diffusion_2d_animation_html(
+        paths, schedule=dv.linear_schedule(1000), ts=[0, 42, 1000]
+    )
+    return one_page_book(tmp_path_factory.mktemp("player_book"), html, "players", "HTML(dv.snapshot_scrubber_html(...))")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 390])
+def test_players_fit_a_phone_column_in_a_built_page(chromium, phone_book, width):  # noqa: F811
+    """At 360 and 390 px nothing of a player passes the output box (which the book clips), the
+    last button shows whole, the picture scales down, and the slider still scrubs by touch."""
+    context = chromium.new_context(viewport={"width": width, "height": 800}, has_touch=True)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.split(":", 1)[0] in {"file", "data"} else r.abort())
+    try:
+        page = context.new_page()
+        page.goto(phone_book, wait_until="load")
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")
+        assert page.locator("div.animation").count() == 2
+        assert page.evaluate(_OVERFLOW_JS) == []
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        for player in page.locator("div.animation").all():
+            last = player.locator("button[title='Increase speed']").bounding_box()
+            room = player.locator("xpath=ancestor::div[contains(@class, 'cell_output')]").bounding_box()
+            assert last["x"] >= room["x"] and last["x"] + last["width"] <= room["x"] + room["width"] + 0.5
+            image = player.locator("img[id^=_anim_img]")
+            assert image.bounding_box()["width"] <= room["width"] + 0.5
+            assert image.evaluate("i => i.naturalWidth") > 0
+        slider = page.locator("input.anim-slider").first
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        page.touchscreen.tap(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_function("s => s.value !== '0'", arg=slider.element_handle())
+    finally:
+        context.close()

@@ -446,6 +446,10 @@ def test_diffusion_explorer_redraws_on_t_and_recomputes_on_settings(simulator_ca
     assert set(e.controls) == {"dataset", "schedule", "t"} and e.controls["t"].max == T
     assert (e.simulation_count, e.render_count, len(simulator_calls)) == (1, 1, 1)
     assert simulator_calls[0]["trajectory"] is True
+    # every data set was drawn when the explorer was built (its sampler compiled then, not on the
+    # reader's first pick in the menu), and a later pick uses the same particles
+    assert set(e._data) == set(datasets)
+    drawn = {name: x0.copy() for name, (x0, _) in e._data.items()}
     first = shown_png(e)
     assert e.trajectory.shape == (T + 1, N, 2)
     np.testing.assert_array_equal(e.trajectory[0], e.x0)
@@ -459,6 +463,7 @@ def test_diffusion_explorer_redraws_on_t_and_recomputes_on_settings(simulator_ca
 
     e.controls["dataset"].value = "eight Gaussians"  # new data: simulate once
     assert (e.simulation_count, e.render_count) == (2, 5)
+    np.testing.assert_array_equal(e.x0, drawn["eight Gaussians"])
     np.testing.assert_array_equal(e._scatter.get_offsets(), e.trajectory[T])
     e.controls["schedule"].value = "cosine"  # new schedule: simulate once
     assert (e.simulation_count, e.render_count) == (3, 6)

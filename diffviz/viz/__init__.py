@@ -24,6 +24,7 @@ module                  what it draws
 ``widgets_learning``    the live explorer of chapter 6
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
+``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian
 ======================  ==============================================================
 
 Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
@@ -31,6 +32,7 @@ and none imports the ``diffviz`` package itself.
 """
 
 from diffviz.viz.live import Forward1DLive, forward_1d_live
+from diffviz.viz.live_conditioning import GaussianConditioningLive, gaussian_conditioning_live
 from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
@@ -91,6 +93,7 @@ __all__ = [
     "Forward1DExplorer",
     "Forward1DLive",
     "GaussianConditioningExplorer",
+    "GaussianConditioningLive",
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
@@ -102,6 +105,7 @@ __all__ = [
     "forward_1d_explorer",
     "forward_1d_live",
     "gaussian_conditioning_explorer",
+    "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",

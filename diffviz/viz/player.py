@@ -56,7 +56,23 @@ def jshtml_player(fig: Figure, draw: Callable[[int], object], num_frames: int, *
 
     freeze_layout(fig, draw, num_frames)
     animation = FuncAnimation(fig, draw, frames=num_frames, interval=interval_ms, blit=False, repeat=False)
-    return with_alt_text(palette_frames(animation.to_jshtml(default_mode="once")), alt)
+    return FIT_COLUMN_STYLE + with_alt_text(palette_frames(animation.to_jshtml(default_mode="once")), alt)
+
+
+# matplotlib's player has a fixed-width slider (374 px), nine 36 px buttons on one line and an
+# image at its natural size: on a 360-390 px phone its right edge and last button are cut off.
+# These rules (more specific than matplotlib's, so they win wherever they sit on the page) let
+# the player shrink to the text column: the image scales, the slider takes the width there is,
+# and the buttons narrow a little and wrap onto a second line when they must.
+FIT_COLUMN_STYLE = """<style>
+.animation { max-width: 100%; box-sizing: border-box; }
+.animation img { max-width: 100%; height: auto; }
+.animation input[type=range].anim-slider { width: 374px; max-width: 100%; box-sizing: border-box; }
+.animation .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center; gap: 2px; }
+.animation .anim-buttons button { flex: 0 1 36px; min-width: 30px; min-height: 30px; }
+.animation .anim-state { display: flex; flex-wrap: wrap; justify-content: center; align-items: center; }
+</style>
+"""
 
 
 # The image a to_jshtml() player shows its frames in: `<img id="_anim_img<hex>">`.

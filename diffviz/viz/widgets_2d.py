@@ -140,6 +140,10 @@ class Diffusion2DExplorer(_Explorer):
         self._blitter: _Blitter | None = None
         self._load()
         self.render()
+        # Draw every data set's particles now: each sampler compiles on its first call, and that
+        # must not happen on the reader's first pick in the menu (seconds on a 2-core machine).
+        for name in self.datasets:
+            self._data_for(name)
         self.controls["dataset"].observe(self._on_setting, names="value")
         self.controls["schedule"].observe(self._on_setting, names="value")
         self.controls["t"].observe(self._on_change, names="value")
