@@ -119,8 +119,11 @@ def test_output_is_reproducible(explorer):
     assert again.html == explorer.html
 
 
-def self_contained_fallback_alt(explorer) -> str:
-    """Check that a live explorer's output fetches nothing and carries a PNG fallback; its alt text."""
+def self_contained_fallback_alt(explorer, scripts: int = 4) -> str:
+    """Check that a live explorer's output fetches nothing and carries a PNG fallback; its alt text.
+
+    ``scripts``: the data, uPlot, the shared helpers and the explorer's module(s).
+    """
     page, out = explorer.page, explorer.html
     assert out == explorer._repr_html_() and "<iframe" in out and "srcdoc=" in out
     # Nothing is fetched: no src/href to a URL, no import; the data and the libraries are inline.
@@ -128,7 +131,7 @@ def self_contained_fallback_alt(explorer) -> str:
     assert "import(" not in page and "@import" not in page
     # Scripts cannot end early (a "</script>" inside inlined text would cut them): the data, uPlot,
     # the shared sizing helper and the explorer's module.
-    assert page.count("<script") == page.count("</script>") == 4
+    assert page.count("<script") == page.count("</script>") == scripts
     # The fallback: a PNG of the first state, with alt text in plain words.
     match = re.search(r'<img class="fallback" src="data:image/png;base64,([^"]+)" alt="([^"]+)"', page)
     assert match and base64.b64decode(match[1])[:8] == b"\x89PNG\r\n\x1a\n"

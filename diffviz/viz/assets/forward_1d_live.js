@@ -33,23 +33,7 @@
 
   // --- saved state: clamp what is out of range, and say so -----------------------------------
   const flags = [];
-  function clampNumber(name, value, lo, hi, fallback, integer) {
-    let v = Number(value);
-    if (!Number.isFinite(v)) {
-      flags.push(`${name} = ${value} from the saved state is not a number: shown at ${fallback}`);
-      return fallback;
-    }
-    if (integer && v !== Math.round(v)) {
-      flags.push(`${name} = ${v} from the saved state is not an integer: shown at ${Math.round(v)}`);
-      v = Math.round(v);
-    }
-    if (v < lo || v > hi) {
-      const c = Math.min(hi, Math.max(lo, v));
-      flags.push(`${name} = ${v} from the saved state is outside ${lo}..${hi}: shown at ${c}`);
-      return c;
-    }
-    return v;
-  }
+  const clampNumber = (...args) => window.diffvizClamp(flags, ...args); // shared: assets/live_common.js
   const state = {
     beta: clampNumber("β", data.beta, data.beta_min, data.beta_max, data.beta_min, false),
     t: clampNumber("t", data.t, 0, T, 0, true),
