@@ -104,12 +104,13 @@
   const counted = () => { draws += 1; document.body.dataset.draws = String(draws); }; // once per update: the curve is drawn last
   const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
   const side = (w) => Math.round(Math.max(240, Math.min(420, w)));
+  const layer = D.pointsLayer(), colours = Array.from({ length: SECTORS }, (_, s) => D.angleColour(s, SECTORS));
   const scatter = new uPlot({
     mode: 2, width: side(boxes[0].clientWidth || 400), height: side(boxes[0].clientWidth || 400), pxAlign: 0,
     cursor: { show: false }, legend: { show: false },
     scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
     axes: [axis("x₁"), axis("x₂")],
-    series: [{}, ...Array.from({ length: SECTORS }, (_, s) => ({ label: `sector ${s + 1}`, colour: D.angleColour(s, SECTORS), paths: D.pointsPaths(2), points: { show: false } }))],
+    series: [{}, { label: "particles", paths: () => null, points: { show: false } }], // drawn by the hook below
     hooks: {
       drawClear: [(u) => { // the exact density under the particles
         if (!heat) return;
@@ -117,8 +118,9 @@
         u.ctx.imageSmoothingEnabled = true;
         u.ctx.drawImage(heat, left, top, width, height);
       }],
+      draw: [(u) => layer(u, xs.map((x, s) => ({ xs: x, ys: ys[s], rgba: [...colours[s], 255] })))],
     },
-  }, [null, ...xs.map((x, s) => [x, ys[s]])], boxes[0]);
+  }, [null, [[], []]], boxes[0]);
 
   const tAxis = Array.from({ length: T + 1 }, (_, t) => t);
   const curve = new uPlot({
@@ -150,7 +152,6 @@
     const f = current;
     heat = f.comp && state.density ? D.heatImage(f.comp, GRID, LIM) : null;
     dens.disabled = !f.comp;
-    scatter.setData([null, ...xs.map((x, s) => [x, ys[s]])], false);
     scatter.redraw(false, false);
     if (curveFor !== f.schedule) {
       curveFor = f.schedule;

@@ -8,8 +8,9 @@
 // with the exact eps* of the mixture (window.diffviz2D.epsStar: log-sum-exp) and the noise z of
 // particle i at step t a fixed function of (seed, t, i) (noise() below; diffviz.chain_noise in
 // Python computes the same numbers). The run is kept every CHECK steps (checkpoints, filled in
-// the background after the page opens); a step t is recomputed from the checkpoint above it, and
-// the frames of that block are cached, so a slider step costs at most CHECK - 1 chain steps.
+// the background after the page opens); step t is computed from the checkpoint above it, and the
+// frames computed are kept for the last 4 blocks used, so a slider step costs at most CHECK - 1
+// chain steps (one step when moving down, none when coming back).
 // window.diffvizLive exposes the numbers it computes (tests compare them with diffviz).
 (function () {
   "use strict";
@@ -73,17 +74,19 @@
     checkpoints.set(stop, x);
     frontier = stop;
   }
-  let block = { top: -1, frames: null }; // frames[t] for t in (top - CHECK, top]
+  const blocks = new Map(); // top checkpoint -> Map(t -> x_t) of the frames computed below it; the last 4 used
   function particlesAt(t) {
     while (frontier > t) extend();
     if (checkpoints.has(t)) return checkpoints.get(t);
     const top = Math.min(T, Math.ceil(t / CHECK) * CHECK);
-    if (block.top !== top) {
-      const frames = new Map([[top, checkpoints.get(top)]]);
-      for (let s = top; s > top - CHECK + 1 && s > 0; s--) frames.set(s - 1, step(frames.get(s), s, new Float64Array(2 * n)));
-      block = { top, frames };
-    }
-    return block.frames.get(t);
+    const frames = blocks.get(top) || new Map([[top, checkpoints.get(top)]]);
+    blocks.delete(top);
+    blocks.set(top, frames);
+    if (blocks.size > 4) blocks.delete(blocks.keys().next().value);
+    let s = t;
+    while (!frames.has(s)) s += 1; // the lowest frame computed so far: step down from it
+    for (; s > t; s--) frames.set(s - 1, step(frames.get(s), s, new Float64Array(2 * n)));
+    return frames.get(t);
   }
   let ready = false, touched = false;
   function fillInBackground() { // the whole run, a few blocks at a time, without blocking the page
@@ -124,22 +127,27 @@
   const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
   const side = (w) => Math.round(Math.max(240, Math.min(460, w)));
   const dpr = () => window.devicePixelRatio || 1;
+  const layer = D.pointsLayer();
+  const xs = new Float64Array(n), ys = new Float64Array(n); // the particles at the step shown
   const plot = new uPlot({
     mode: 2, width: side(box.clientWidth || 400), height: side(box.clientWidth || 400), pxAlign: 0,
     cursor: { show: false }, legend: { show: false },
     scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
     axes: [axis("x₁"), axis("x₂")],
-    series: [{}, { label: "particles", colour: "rgba(31, 119, 180, 0.55)", paths: D.pointsPaths(2), points: { show: false } }],
+    series: [{}, { label: "particles", paths: () => null, points: { show: false } }], // drawn by the draw hook
     hooks: {
       drawClear: [(u) => { if (heat) u.ctx.drawImage(heat, u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height); }],
-      draw: [(u) => { // the paths from t = T down to the current t (every PATH_EVERY-th step): hollow circle at the start, dot now
+      draw: [(u) => {
+        if (!current) return;
+        layer(u, [{ xs, ys, rgba: [31, 119, 180, 150] }]);
+        // the paths from t = T down to the current t (every PATH_EVERY-th step): hollow circle at the start, dot now
         const c = u.ctx, { left, top, width, height } = u.bbox;
         const px = (v) => left + ((v + LIM) / (2 * LIM)) * width, py = (v) => top + ((LIM - v) / (2 * LIM)) * height;
         c.save();
         c.beginPath(); c.rect(left, top, width, height); c.clip();
         c.lineWidth = 1.1 * dpr();
         pathXY.forEach((xy, p) => {
-          c.strokeStyle = c.fillStyle = D.angleColour(p, pathXY.length).replace("45%", "30%");
+          c.strokeStyle = c.fillStyle = `rgb(${D.angleColour(p, pathXY.length, 0.3).join(", ")})`;
           c.beginPath();
           c.moveTo(px(xy[2 * T]), py(xy[2 * T + 1]));
           for (let t = T - (T % PATH_EVERY || PATH_EVERY); t > current.t; t -= PATH_EVERY) c.lineTo(px(xy[2 * t]), py(xy[2 * t + 1]));
@@ -155,7 +163,6 @@
     },
   }, [null, [[], []]], box);
 
-  const xs = new Float64Array(n), ys = new Float64Array(n);
   const fmt = (x) => (x >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2));
   function update() {
     const t = ready || touched ? state.t : Math.max(state.t, frontier), x = particlesAt(t);
@@ -170,7 +177,6 @@
     }
     current = { t, abar: sched.abar[t], rest: sched.rest[t], comp: c, mean: m.mean, variance: m.variance, near: near / n };
     heat = D.heatImage(c, GRID, LIM);
-    plot.setData([null, [xs, ys]], false);
     plot.redraw(false, false);
     input.value = String(T - state.t);
     out.value = String(t);
