@@ -338,22 +338,27 @@ def test_numbers_agree_with_python_and_every_slider_moves(chromium, page_url):
         assert errors == [] and foreign == []
 
 
+def assert_fits(page, frame, width: int) -> None:
+    """Nothing in the explorer reaches past a ``width``-px column, and its frame is as tall as its content."""
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    overflow = frame.evaluate(
+        """() => { const w = document.documentElement.clientWidth;
+            return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
+              .map(e => e.tagName + '.' + e.className); }"""
+    )
+    assert overflow == []
+    assert frame.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    # the iframe is as tall as its content (nothing cut off at the bottom, no scroll bar)
+    page.wait_for_function(
+        """() => { const f = document.querySelector('iframe');
+            return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
+    )
+
+
 @pytest.mark.browser
 def test_fits_a_360px_column_and_the_frame_fits_its_content(chromium, page_url):
     with opened(chromium, page_url, width=360) as (page, frame, errors, foreign):
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-        overflow = frame.evaluate(
-            """() => { const w = document.documentElement.clientWidth;
-                return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
-                  .map(e => e.tagName + '.' + e.className); }"""
-        )
-        assert overflow == []
-        assert frame.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-        # the iframe is as tall as its content (nothing cut off at the bottom, no scroll bar)
-        page.wait_for_function(
-            """() => { const f = document.querySelector('iframe');
-                return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
-        )
+        assert_fits(page, frame, 360)
         assert errors == [] and foreign == []
 
 
@@ -381,21 +386,26 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
             assert errors == []
 
 
-@pytest.mark.browser
-def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+def assert_static_fallback(chromium, url: str, alt_text: str, min_width: int = 300) -> None:
+    """Without JavaScript the page shows the fallback picture, whole, with ``alt_text``."""
     context = chromium.new_context(viewport={"width": 760, "height": 900}, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(page_url, wait_until="load")
+        page.goto(url, wait_until="load")
         frame = page.wait_for_selector("iframe").content_frame()
         image = frame.locator("img.fallback")
         image.wait_for()
         frame.wait_for_function("() => { const i = document.querySelector('img.fallback'); return i.complete && i.naturalWidth > 0; }")
-        assert image.get_attribute("alt") == explorer.alt_text
+        assert image.get_attribute("alt") == alt_text
         box, frame_box = image.bounding_box(), page.locator("iframe").bounding_box()
-        assert box["width"] > 300 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
+        assert box["width"] > min_width and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, explorer, page_url):
+    assert_static_fallback(chromium, page_url, explorer.alt_text)
 
 
 @pytest.mark.slow

@@ -19,7 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
-from test_live import chromium, draws, host_page, opened, self_contained_fallback_alt, wait_redrawn  # noqa: F401  (chromium: a fixture)
+from test_live import (  # noqa: F401  (chromium: a fixture)
+    assert_fits,
+    assert_static_fallback,
+    chromium,
+    draws,
+    host_page,
+    opened,
+    self_contained_fallback_alt,
+    wait_redrawn,
+)
 
 import diffviz as dv
 from diffviz.viz import live, live_2d
@@ -240,7 +249,7 @@ def test_forward_numbers_agree_and_every_control_changes_the_picture(chromium, u
             check_particles(s)
         frame.focus("#s-t")
         page.keyboard.press("Home")
-        for i in range(60):
+        for _ in range(60):
             page.keyboard.press("ArrowRight")  # t = 60
         before, n = picture(frame), draws(frame)
         frame.select_option("#s-schedule", "cosine")
@@ -271,7 +280,7 @@ def test_forward_numbers_agree_and_every_control_changes_the_picture(chromium, u
 
 @pytest.mark.browser
 def test_reverse_numbers_agree_and_the_chain_is_pythons(chromium, urls, reverse):  # noqa: F811
-    with opened(chromium, urls["reverse"]) as (page, frame, errors, foreign):
+    with opened(chromium, urls["reverse"]) as (_page, frame, errors, foreign):
         wait_ready(frame)
         first = snap(frame)
         assert first["t"] == 0
@@ -316,17 +325,7 @@ def test_reverse_slider_moves_by_keyboard_and_touch(chromium, urls):  # noqa: F8
 @pytest.mark.parametrize("which", ["forward", "reverse"])
 def test_fits_a_360px_column(chromium, urls, which):  # noqa: F811
     with opened(chromium, urls[which], width=360) as (page, frame, errors, foreign):
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-        overflow = frame.evaluate(
-            """() => { const w = document.documentElement.clientWidth;
-                return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
-                  .map(e => e.tagName + '.' + e.className); }"""
-        )
-        assert overflow == []
-        page.wait_for_function(
-            """() => { const f = document.querySelector('iframe');
-                return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
-        )
+        assert_fits(page, frame, 360)
         assert errors == [] and foreign == []
 
 
@@ -367,17 +366,4 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, forward, reve
 @pytest.mark.browser
 @pytest.mark.parametrize("which", ["forward", "reverse"])
 def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, urls, forward, reverse, which):  # noqa: F811
-    explorer = {"forward": forward, "reverse": reverse}[which]
-    context = chromium.new_context(viewport={"width": 760, "height": 900}, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        page.goto(urls[which], wait_until="load")
-        frame = page.wait_for_selector("iframe").content_frame()
-        image = frame.locator("img.fallback")
-        image.wait_for()
-        frame.wait_for_function("() => { const i = document.querySelector('img.fallback'); return i.complete && i.naturalWidth > 0; }")
-        assert image.get_attribute("alt") == explorer.alt_text
-        box, frame_box = image.bounding_box(), page.locator("iframe").bounding_box()
-        assert box["width"] > 250 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
-    finally:
-        context.close()
+    assert_static_fallback(chromium, urls[which], {"forward": forward, "reverse": reverse}[which].alt_text, min_width=250)

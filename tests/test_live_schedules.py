@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from test_live import chromium, draws, host_page, opened, self_contained_fallback_alt, wait_redrawn  # noqa: F401  (chromium: a fixture)
+from test_live import assert_fits, chromium, draws, host_page, opened, self_contained_fallback_alt, wait_redrawn  # noqa: F401  (chromium: a fixture)
 
 import diffviz as dv
 from diffviz.viz import live
@@ -148,17 +148,7 @@ def test_every_control_changes_the_plots(chromium, page_url):  # noqa: F811
 @pytest.mark.browser
 def test_fits_a_360px_column(chromium, page_url):  # noqa: F811
     with opened(chromium, page_url, width=360) as (page, frame, errors, foreign):
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-        overflow = frame.evaluate(
-            """() => { const w = document.documentElement.clientWidth;
-                return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
-                  .map(e => e.tagName + '.' + e.className); }"""
-        )
-        assert overflow == []
-        page.wait_for_function(
-            """() => { const f = document.querySelector('iframe');
-                return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
-        )
+        assert_fits(page, frame, 360)
         assert errors == [] and foreign == []
 
 

@@ -85,7 +85,7 @@ def _scatter_figure(points: np.ndarray, colours_from: np.ndarray, title: str, *,
     fig = _agg_figure((4.6, 4.6), 72)
     ax = fig.subplots()
     if mixture is not None:
-        xs, density = p2.density_grid(mixture, schedule, t, lim=LIM, grid_size=81)
+        _, density = p2.density_grid(mixture, schedule, t, lim=LIM, grid_size=81)
         ax.imshow(np.sqrt(density / density.max()), extent=(-LIM, LIM, -LIM, LIM), origin="lower", cmap="Reds", vmax=2.2)
     ax.scatter(points[:, 0], points[:, 1], s=1.5, c=p2._start_colours(colours_from), linewidths=0, rasterized=True)
     for path in paths if paths is not None else ():

@@ -141,13 +141,7 @@
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
   const el = window.diffvizEl; // shared: assets/live_common.js
-  function slider(name, label, min, max, step, value) {
-    const input = el("input", { type: "range", min, max, step, value, id: `s-${name}` });
-    input.setAttribute("aria-label", label);
-    const out = el("output", { htmlFor: input.id });
-    const lab = el("label", { htmlFor: input.id, className: "slider" }, [el("span", { className: "name", textContent: label }), input, out]);
-    return { input, out, lab };
-  }
+  const slider = window.diffvizSlider; // shared: assets/live_common.js
   const sBeta = slider("beta", "β", data.beta_min, data.beta_max, data.beta_step, state.beta);
   const sT = slider("t", "t", 0, T, 1, state.t);
   const walk = el("input", { type: "checkbox", id: "s-walk", checked: !state.drift });

@@ -72,20 +72,9 @@
   // --- the page --------------------------------------------------------------------------------
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
-  function menu(id, label, options, value) {
-    const select = el("select", { id }, options.map((o) => el("option", { value: o, textContent: o })));
-    select.value = value;
-    select.setAttribute("aria-label", label);
-    const lab = el("label", { htmlFor: id, className: "slider" }, [el("span", { className: "name", textContent: label }), select]);
-    lab.style.flex = "0 1 auto";
-    return { select, lab };
-  }
-  const mData = menu("s-dataset", "data", names, state.dataset);
-  const mSched = menu("s-schedule", "schedule", schedules, state.schedule);
-  const input = el("input", { type: "range", min: 0, max: T, step: 1, value: state.t, id: "s-t" });
-  input.setAttribute("aria-label", "t");
-  const out = el("output", { htmlFor: "s-t" });
-  const slide = el("label", { htmlFor: "s-t", className: "slider" }, [el("span", { className: "name", textContent: "t" }), input, out]);
+  const mData = window.diffvizMenu("dataset", "data", names, state.dataset); // shared: assets/live_common.js
+  const mSched = window.diffvizMenu("schedule", "schedule", schedules, state.schedule);
+  const { input, out, lab: slide } = window.diffvizSlider("t", "t", 0, T, 1, state.t);
   const dens = el("input", { type: "checkbox", id: "s-density", checked: true });
   const toggle = el("label", { htmlFor: "s-density", className: "toggle" }, [dens, " shade the exact density qₜ (eight Gaussians)"]);
   const title = el("p", { className: "title" });

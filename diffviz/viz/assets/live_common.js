@@ -5,12 +5,33 @@
 // diffvizEl(tag, props, kids): a new element with those properties and children.
 // diffvizClamp(flags, name, value, lo, hi, fallback, integer) and diffvizChoice(flags, name, value,
 // names): a saved-state value, clamped into range (or replaced), with a line in flags saying so.
+// diffvizSlider(name, label, min, max, step, value) and diffvizMenu(name, label, options, value): a
+// labelled range input (id s-NAME, with an <output>) or <select>, as {input, out, lab} or {select, lab}.
 // diffvizSchedule(name, T, settings): a schedule's betas, abar_t and 1 - abar_t in float64, as
 // diffviz/_schedules.py computes them (settings: beta_start, beta_end, beta, cosine_s, max_beta).
 window.diffvizEl = function (tag, props, kids) {
   const e = Object.assign(document.createElement(tag), props || {});
   for (const k of kids || []) e.append(k);
   return e;
+};
+
+window.diffvizSlider = function (name, label, min, max, step, value) {
+  const el = window.diffvizEl;
+  const input = el("input", { type: "range", min, max, step, value, id: `s-${name}` });
+  input.setAttribute("aria-label", label);
+  const out = el("output", { htmlFor: input.id });
+  const lab = el("label", { htmlFor: input.id, className: "slider" }, [el("span", { className: "name", textContent: label }), input, out]);
+  return { input, out, lab };
+};
+
+window.diffvizMenu = function (name, label, options, value) {
+  const el = window.diffvizEl;
+  const select = el("select", { id: `s-${name}` }, options.map((o) => el("option", { value: o, textContent: o })));
+  select.value = value;
+  select.setAttribute("aria-label", label);
+  const lab = el("label", { htmlFor: select.id, className: "slider" }, [el("span", { className: "name", textContent: label }), select]);
+  lab.style.flex = "0 1 auto";
+  return { select, lab };
 };
 
 window.diffvizFollowSize = function (id, resize) {

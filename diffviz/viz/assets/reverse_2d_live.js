@@ -109,10 +109,9 @@
   // --- the page --------------------------------------------------------------------------------
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
-  const input = el("input", { type: "range", min: 0, max: T, step: 1, value: T - state.t, id: "s-t" });
-  input.setAttribute("aria-label", "steps run back from T (t = T minus this)");
-  const out = el("output", { htmlFor: "s-t" });
-  const slide = el("label", { htmlFor: "s-t", className: "slider" }, [el("span", { className: "name", textContent: "t" }), input, out]);
+  // the slider runs from t = T (left, noise) to t = 0 (right, data): its value is T - t
+  const { input, out, lab: slide } = window.diffvizSlider("t", "t", 0, T, 1, T - state.t); // shared: assets/live_common.js
+  input.setAttribute("aria-label", "t, from T (left, noise) to 0 (right, data)");
   const title = el("p", { className: "title" });
   title.setAttribute("aria-live", "polite");
   const flagBox = el("p", { className: "flag", role: "status" });

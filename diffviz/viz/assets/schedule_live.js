@@ -47,15 +47,8 @@
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
   const el = window.diffvizEl; // shared: assets/live_common.js
-  const select = el("select", { id: "s-schedule" }, names.map((n) => el("option", { value: n, textContent: n })));
-  select.value = state.schedule;
-  select.setAttribute("aria-label", "schedule");
-  const pick = el("label", { htmlFor: "s-schedule", className: "slider" }, [el("span", { className: "name", textContent: "schedule" }), select]);
-  pick.style.flex = "0 1 auto";
-  const input = el("input", { type: "range", min: data.T_min, max: data.T_max, step: 1, value: state.T, id: "s-T" });
-  input.setAttribute("aria-label", "T");
-  const out = el("output", { htmlFor: "s-T" });
-  const slide = el("label", { htmlFor: "s-T", className: "slider" }, [el("span", { className: "name", textContent: "T" }), input, out]);
+  const { select, lab: pick } = window.diffvizMenu("schedule", "schedule", names, state.schedule); // shared: assets/live_common.js
+  const { input, out, lab: slide } = window.diffvizSlider("T", "T", data.T_min, data.T_max, 1, state.T);
   const title = el("p", { className: "title" });
   title.setAttribute("aria-live", "polite");
   const flagBox = el("p", { className: "flag", role: "status" });
