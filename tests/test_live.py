@@ -408,6 +408,30 @@ def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium,
     assert_static_fallback(chromium, page_url, explorer.alt_text)
 
 
+def one_page_book(explorer, source: str, folder: Path) -> str:
+    """A one-page Jupyter Book 1.x built offline over a notebook whose stored output is ``explorer``'s; its file: URL."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    if not jupyter_book.is_file():
+        pytest.skip("jupyter-book is not installed (the book extra)")
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/html": explorer.html, "text/plain": repr(explorer)}, execution_count=1)
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Live\n\nThe explorer:"), cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "live.ipynb")
+    (folder / "_config.yml").write_text('title: live\nexecute:\n  execute_notebooks: "off"\n', encoding="utf-8")
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: live\n", encoding="utf-8")
+    build = subprocess.run([str(jupyter_book), "build", str(folder)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    return (folder / "_build" / "html" / "live.html").as_uri()
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):
@@ -417,26 +441,7 @@ def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_p
     explorer's, built with execution off (seconds). The explorer must draw and answer a key
     from file:, with no request leaving the disk and no error inside its frame, at 390 px too.
     """
-    import subprocess
-    import sys
-
-    import nbformat
-
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    if not jupyter_book.is_file():
-        pytest.skip("jupyter-book is not installed (the book extra)")
-    cell = nbformat.v4.new_code_cell("dv.forward_1d_live(key, data)")
-    cell.outputs = [
-        nbformat.v4.new_output("execute_result", data={"text/html": explorer.html, "text/plain": repr(explorer)}, execution_count=1)
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Live\n\nThe explorer:"), cell])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "live.ipynb")
-    (tmp_path / "_config.yml").write_text('title: live\nexecute:\n  execute_notebooks: "off"\n', encoding="utf-8")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: live\n", encoding="utf-8")
-    build = subprocess.run([str(jupyter_book), "build", str(tmp_path)], capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    url = (tmp_path / "_build" / "html" / "live.html").as_uri()
+    url = one_page_book(explorer, "dv.forward_1d_live(key, data)", tmp_path)
     for width in (1280, 390):
         with opened(chromium, url, width=width) as (page, frame, errors, foreign):
             n = draws(frame)

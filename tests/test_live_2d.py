@@ -25,6 +25,7 @@ from test_live import (  # noqa: F401  (chromium: a fixture)
     chromium,
     draws,
     host_page,
+    one_page_book,
     opened,
     self_contained_fallback_alt,
     wait_redrawn,
@@ -367,3 +368,21 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, forward, reve
 @pytest.mark.parametrize("which", ["forward", "reverse"])
 def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, urls, forward, reverse, which):  # noqa: F811
     assert_static_fallback(chromium, urls[which], {"forward": forward, "reverse": reverse}[which].alt_text, min_width=250)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_reverse_live_in_a_one_page_jupyter_book_built_offline(chromium, reverse, tmp_path):  # noqa: F811
+    """The book's route (test_live's one-page book): the chain runs from file:, the slider answers, at 390 px too."""
+    url = one_page_book(reverse, "dv.reverse_2d_live(key)", tmp_path)
+    for width in (1280, 390):
+        with opened(chromium, url, width=width) as (page, frame, errors, foreign):
+            wait_ready(frame)
+            n = draws(frame)
+            frame.focus("#s-t")
+            page.keyboard.press("ArrowLeft")
+            wait_redrawn(frame, n)
+            assert snap(frame)["t"] == 1
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            assert foreign == []
+            assert [e for e in errors if "srcdoc" in e] == []  # (the bare book's theme logs errors of its own)
