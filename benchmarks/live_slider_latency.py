@@ -1,6 +1,10 @@
-"""Key press to pixels for chapter 2's kernel-free live explorer (diffviz.forward_1d_live) in Chromium.
+"""Key press to pixels for the kernel-free live explorers (chapters 2, 4 and 5) in Chromium.
 
-The explorer's output (10,000 particles by default) is written into a host page and opened
+``forward_1d`` is chapter 2's diffviz.forward_1d_live (sliders t and beta), ``forward_2d``
+chapter 4's diffviz.forward_2d_live (slider t; the eight Gaussians, with the exact density's
+heat map, and the swiss roll), ``reverse_2d`` chapter 5's diffviz.reverse_2d_live (slider t,
+timed after the browser has run the chain once; a press that enters a new block of 10 steps
+reruns up to 9 steps). Each explorer's output (10,000 particles by default) is written into a host page and opened
 from ``file:`` in Debian's headless Chromium (Playwright; no kernel, no server: the book and
 JupyterLab show the same output). For every press of an arrow key on a slider the page
 records, in its own clock (``performance.now()``):
@@ -13,7 +17,7 @@ records, in its own clock (``performance.now()``):
 The first move of each slider is timed on a freshly opened page (nothing warmed up), then
 ``--presses`` moves are timed. Target: median ``frame`` under 16 ms per slider step.
 
-    .venv/bin/python benchmarks/live_slider_latency.py [--particles 10000] [--presses 40]
+    .venv/bin/python benchmarks/live_slider_latency.py [--particles 10000] [--presses 40] [--explorer forward_2d ...]
 """
 
 from __future__ import annotations
@@ -91,10 +95,29 @@ def summary(label: str, records: list[dict], first: dict) -> None:
     median = statistics.median(frames)
     p90 = sorted(frames)[int(0.9 * (len(frames) - 1))]
     print(
-        f"{label:8s} n = {len(records):3d}   drawn median {statistics.median(drawn):5.1f} ms   "
+        f"  {label:30s} n = {len(records):3d}   drawn median {statistics.median(drawn):5.1f} ms   "
         f"frame median {median:5.1f} ms  p90 {p90:5.1f} ms   first move: drawn {first['drawn']:5.1f} ms, "
         f"frame {first['frame']:5.1f} ms   median / {TARGET_MS:.0f} ms = {median / TARGET_MS:.2f}"
     )
+
+
+def build(name: str, particles: int):
+    """The explorer's output and its sliders: (label, selector, what to do first: None, a function of the frame, or "ready")."""
+    key = jax.random.key(0)
+    if name == "forward_1d":
+        live = dv.forward_1d_live(key, dv.mixture_1d("bimodal"), n=particles, T=100, beta=0.03, t=20)
+        return live, [("t", "#s-t", None), ("beta", "#s-beta", None)]
+    if name == "conditioning":  # mid-range start: 10 presses each way fit
+        live = dv.gaussian_conditioning_live(key, n=particles, rho=0.0, a=0.0)
+        return live, [("a", "#s-a", None), ("rho", "#s-rho", None)]
+    if name == "forward_2d":
+        live = dv.forward_2d_live(key, n=particles, dataset="eight Gaussians", t=100)
+        def swiss(frame):
+            frame.select_option("#s-dataset", "swiss roll")
+
+        return live, [("t (eight Gaussians, heat map)", "#s-t", None), ("t (swiss roll)", "#s-t", swiss)]
+    live = dv.reverse_2d_live(key, n=particles, t=500)
+    return live, [("t (chain run)", "#s-t", "ready")]
 
 
 def main() -> None:
@@ -102,41 +125,41 @@ def main() -> None:
     parser.add_argument("--particles", type=int, default=10_000)
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--width", type=int, default=1280, help="viewport width in px (the page's column is at most 760)")
-    parser.add_argument("--explorer", choices=("forward", "conditioning"), default="forward",
-                        help="chapter 2's forward_1d_live or chapter 1's gaussian_conditioning_live")  # fmt: skip
+    parser.add_argument("--explorer", nargs="+", default=["forward_1d", "forward_2d", "reverse_2d"],
+                        choices=["conditioning", "forward_1d", "forward_2d", "reverse_2d"])  # fmt: skip
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    if args.explorer == "forward":
-        live = dv.forward_1d_live(jax.random.key(0), dv.mixture_1d("bimodal"), n=args.particles, T=100, beta=0.03, t=20)
-        sliders = (("t", "#s-t"), ("beta", "#s-beta"))
-    else:
-        live = dv.gaussian_conditioning_live(jax.random.key(0), n=args.particles, rho=0.0, a=0.0)  # mid-range: 10 presses each way fit
-        sliders = (("a", "#s-a"), ("rho", "#s-rho"))
-    folder = Path(tempfile.mkdtemp(prefix="diffviz-live-bench-"))
-    host = folder / "chapter.html"
-    host.write_text(
-        '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-        f'</head><body style="margin:0 auto;max-width:760px">{live.html}</body></html>',
-        encoding="utf-8",
-    )
-    print(f"{args.particles:,} particles; output {len(live.html.encode()) / 1e3:.0f} kB; CPU {cpu_name()} x {os.cpu_count()}; "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"CPU {cpu_name()} x {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         print(f"Chromium {browser.version}, headless, viewport {args.width} px")
-        for label, selector in sliders:
-            page, frame = open_explorer(browser, host.as_uri(), args.width)
-            frame.focus(selector)
-            first = press(page, frame, "ArrowRight")  # on a fresh page
-            records = []
-            for i in range(args.presses):
-                # right, then back left: the slider never sits at its end (where a key does nothing)
-                records.append(press(page, frame, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"))
-                page.wait_for_timeout(30)
-            summary(label, records, first)
-            page.close()
+        for name in args.explorer:
+            live, sliders = build(name, args.particles)
+            folder = Path(tempfile.mkdtemp(prefix="diffviz-live-bench-"))
+            host = folder / "chapter.html"
+            host.write_text(
+                '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+                f'</head><body style="margin:0 auto;max-width:760px">{live.html}</body></html>',
+                encoding="utf-8",
+            )
+            print(f"{name}: {args.particles:,} particles; output {len(live.html.encode()) / 1e3:.0f} kB")
+            for label, selector, setup in sliders:
+                page, frame = open_explorer(browser, host.as_uri(), args.width)
+                if setup == "ready":
+                    frame.wait_for_function("() => window.diffvizLive.ready", timeout=300_000)
+                elif setup:
+                    setup(frame)
+                frame.focus(selector)
+                first = press(page, frame, "ArrowRight")  # on a fresh page
+                records = []
+                for i in range(args.presses):
+                    # right, then back left: the slider never sits at its end (where a key does nothing)
+                    records.append(press(page, frame, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"))
+                    page.wait_for_timeout(30)
+                summary(label, records, first)
+                page.close()
         browser.close()
 
 

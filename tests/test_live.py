@@ -119,8 +119,11 @@ def test_output_is_reproducible(explorer):
     assert again.html == explorer.html
 
 
-def self_contained_fallback_alt(explorer) -> str:
-    """Check that a live explorer's output fetches nothing and carries a PNG fallback; its alt text."""
+def self_contained_fallback_alt(explorer, scripts: int = 4) -> str:
+    """Check that a live explorer's output fetches nothing and carries a PNG fallback; its alt text.
+
+    ``scripts``: the data, uPlot, the shared helpers and the explorer's module(s).
+    """
     page, out = explorer.page, explorer.html
     assert out == explorer._repr_html_() and "<iframe" in out and "srcdoc=" in out
     # Nothing is fetched: no src/href to a URL, no import; the data and the libraries are inline.
@@ -128,7 +131,7 @@ def self_contained_fallback_alt(explorer) -> str:
     assert "import(" not in page and "@import" not in page
     # Scripts cannot end early (a "</script>" inside inlined text would cut them): the data, uPlot,
     # the shared sizing helper and the explorer's module.
-    assert page.count("<script") == page.count("</script>") == 4
+    assert page.count("<script") == page.count("</script>") == scripts
     # The fallback: a PNG of the first state, with alt text in plain words.
     match = re.search(r'<img class="fallback" src="data:image/png;base64,([^"]+)" alt="([^"]+)"', page)
     assert match and base64.b64decode(match[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -335,22 +338,27 @@ def test_numbers_agree_with_python_and_every_slider_moves(chromium, page_url):
         assert errors == [] and foreign == []
 
 
+def assert_fits(page, frame, width: int) -> None:
+    """Nothing in the explorer reaches past a ``width``-px column, and its frame is as tall as its content."""
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    overflow = frame.evaluate(
+        """() => { const w = document.documentElement.clientWidth;
+            return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
+              .map(e => e.tagName + '.' + e.className); }"""
+    )
+    assert overflow == []
+    assert frame.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    # the iframe is as tall as its content (nothing cut off at the bottom, no scroll bar)
+    page.wait_for_function(
+        """() => { const f = document.querySelector('iframe');
+            return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
+    )
+
+
 @pytest.mark.browser
 def test_fits_a_360px_column_and_the_frame_fits_its_content(chromium, page_url):
     with opened(chromium, page_url, width=360) as (page, frame, errors, foreign):
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-        overflow = frame.evaluate(
-            """() => { const w = document.documentElement.clientWidth;
-                return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
-                  .map(e => e.tagName + '.' + e.className); }"""
-        )
-        assert overflow == []
-        assert frame.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-        # the iframe is as tall as its content (nothing cut off at the bottom, no scroll bar)
-        page.wait_for_function(
-            """() => { const f = document.querySelector('iframe');
-                return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
-        )
+        assert_fits(page, frame, 360)
         assert errors == [] and foreign == []
 
 
@@ -378,7 +386,7 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
             assert errors == []
 
 
-def assert_fallback_shows_without_javascript(chromium, url: str, alt: str) -> None:
+def assert_fallback_shows_without_javascript(chromium, url: str, alt: str, min_width: int = 300) -> None:
     """With JavaScript off, the explorer's static PNG loads whole inside its frame, with ``alt``."""
     context = chromium.new_context(viewport={"width": 760, "height": 900}, java_script_enabled=False)
     try:
@@ -390,7 +398,7 @@ def assert_fallback_shows_without_javascript(chromium, url: str, alt: str) -> No
         frame.wait_for_function("() => { const i = document.querySelector('img.fallback'); return i.complete && i.naturalWidth > 0; }")
         assert image.get_attribute("alt") == alt
         box, frame_box = image.bounding_box(), page.locator("iframe").bounding_box()
-        assert box["width"] > 300 and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
+        assert box["width"] > min_width and box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, "the picture is cut off"
     finally:
         context.close()
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_live import (  # noqa: F401  (chromium: a fixture)
     assert_fallback_shows_without_javascript,
+    assert_fits,
     chromium,
     draws,
     host_page,
@@ -157,17 +158,7 @@ def test_every_control_changes_the_plots(chromium, page_url):  # noqa: F811
 @pytest.mark.browser
 def test_fits_a_360px_column(chromium, page_url):  # noqa: F811
     with opened(chromium, page_url, width=360) as (page, frame, errors, foreign):
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-        overflow = frame.evaluate(
-            """() => { const w = document.documentElement.clientWidth;
-                return [...document.querySelectorAll('#root *')].filter(e => e.getBoundingClientRect().right > w + 0.5)
-                  .map(e => e.tagName + '.' + e.className); }"""
-        )
-        assert overflow == []
-        page.wait_for_function(
-            """() => { const f = document.querySelector('iframe');
-                return Math.abs(f.getBoundingClientRect().height - f.contentDocument.documentElement.scrollHeight) <= 2; }"""
-        )
+        assert_fits(page, frame, 360)
         assert errors == [] and foreign == []
 
 

@@ -24,6 +24,7 @@ module                  what it draws
 ``widgets_learning``    the live explorer of chapter 6
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
+``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
 ``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian
 ======================  ==============================================================
 
@@ -32,6 +33,7 @@ and none imports the ``diffviz`` package itself.
 """
 
 from diffviz.viz.live import Forward1DLive, forward_1d_live
+from diffviz.viz.live_2d import Forward2DLive, Reverse2DLive, forward_2d_live, reverse_2d_live
 from diffviz.viz.live_conditioning import GaussianConditioningLive, gaussian_conditioning_live
 from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
@@ -92,8 +94,10 @@ __all__ = [
     "EpsExplorer",
     "Forward1DExplorer",
     "Forward1DLive",
+    "Forward2DLive",
     "GaussianConditioningExplorer",
     "GaussianConditioningLive",
+    "Reverse2DLive",
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
@@ -104,6 +108,7 @@ __all__ = [
     "eps_scrubber_html",
     "forward_1d_explorer",
     "forward_1d_live",
+    "forward_2d_live",
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
@@ -140,6 +145,7 @@ __all__ = [
     "plot_snapshot_grid",
     "plot_snr_thresholds",
     "random_walk_mixture",
+    "reverse_2d_live",
     "reverse_animation_html",
     "schedule_explorer",
     "schedule_live",

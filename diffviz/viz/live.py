@@ -89,8 +89,9 @@ html, body { margin: 0; padding: 0; background: #fff; color: #222;
 """
 
 
-def _page_html(title: str, payload: dict, fallback_png: bytes, alt_text: str, script: str) -> str:
-    """The document inside the iframe: the fallback PNG, the JSON payload, uPlot and ``script`` (an asset)."""
+def _page_html(title: str, payload: dict, fallback_png: bytes, alt_text: str, script: str | tuple[str, ...]) -> str:
+    """The document inside the iframe: the fallback PNG, the JSON payload, uPlot and ``script`` (assets, in order)."""
+    scripts = (script,) if isinstance(script, str) else tuple(script)
     png = base64.b64encode(fallback_png).decode("ascii")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -101,8 +102,8 @@ def _page_html(title: str, payload: dict, fallback_png: bytes, alt_text: str, sc
         f'<script type="application/json" id="diffviz-data">{_script_safe(json.dumps(payload))}</script>'
         f"<script>{_script_safe(_asset('uplot.min.js'))}</script>"
         f"<script>{_script_safe(_asset('live_common.js'))}</script>"
-        f"<script>{_script_safe(_asset(script))}</script>"
-        "</body></html>"
+        + "".join(f"<script>{_script_safe(_asset(name))}</script>" for name in scripts)
+        + "</body></html>"
     )
 
 

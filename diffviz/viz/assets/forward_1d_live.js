@@ -33,23 +33,7 @@
 
   // --- saved state: clamp what is out of range, and say so -----------------------------------
   const flags = [];
-  function clampNumber(name, value, lo, hi, fallback, integer) {
-    let v = Number(value);
-    if (!Number.isFinite(v)) {
-      flags.push(`${name} = ${value} from the saved state is not a number: shown at ${fallback}`);
-      return fallback;
-    }
-    if (integer && v !== Math.round(v)) {
-      flags.push(`${name} = ${v} from the saved state is not an integer: shown at ${Math.round(v)}`);
-      v = Math.round(v);
-    }
-    if (v < lo || v > hi) {
-      const c = Math.min(hi, Math.max(lo, v));
-      flags.push(`${name} = ${v} from the saved state is outside ${lo}..${hi}: shown at ${c}`);
-      return c;
-    }
-    return v;
-  }
+  const clampNumber = (...args) => window.diffvizClamp(flags, ...args); // shared: assets/live_common.js
   const state = {
     beta: clampNumber("β", data.beta, data.beta_min, data.beta_max, data.beta_min, false),
     t: clampNumber("t", data.t, 0, T, 0, true),
@@ -157,13 +141,7 @@
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
   const el = window.diffvizEl; // shared: assets/live_common.js
-  function slider(name, label, min, max, step, value) {
-    const input = el("input", { type: "range", min, max, step, value, id: `s-${name}` });
-    input.setAttribute("aria-label", label);
-    const out = el("output", { htmlFor: input.id });
-    const lab = el("label", { htmlFor: input.id, className: "slider" }, [el("span", { className: "name", textContent: label }), input, out]);
-    return { input, out, lab };
-  }
+  const slider = window.diffvizSlider; // shared: assets/live_common.js
   const sBeta = slider("beta", "β", data.beta_min, data.beta_max, data.beta_step, state.beta);
   const sT = slider("t", "t", 0, T, 1, state.t);
   const walk = el("input", { type: "checkbox", id: "s-walk", checked: !state.drift });

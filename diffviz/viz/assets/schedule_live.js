@@ -3,10 +3,7 @@
 // Runs inside the self-contained page that diffviz/viz/live.py builds (an <iframe srcdoc>);
 // the settings come from the JSON in #diffviz-data, uPlot (inlined) draws. Closed forms only,
 // in float64, as diffviz/_schedules.py and diffviz/_forward.py compute them:
-//   linear:   beta_i = linspace(beta_start, beta_end, T)            (i = 1..T)
-//   cosine:   f(t) = cos^2((t/T + s)/(1 + s) * pi/2),  beta_t = min(1 - f(t)/f(t-1), max_beta)
-//   constant: beta_t = beta
-//   abar_t = exp(sum_{s<=t} log1p(-beta_s)),  1 - abar_t = -expm1(same sum),  SNR = abar / (1 - abar)
+//   the betas, abar_t and 1 - abar_t: window.diffvizSchedule (assets/live_common.js),  SNR = abar / (1 - abar)
 //   KL(q(x_T|x0) || N(0, I)) = 1/2 (abar_T sum x0^2 - d abar_T + d nlv),
 //     nlv = -log1p(-abar_T) if abar_T < 0.5 else -log(1 - abar_T)         (d = entries of x0)
 // window.diffvizLive exposes the numbers (tests compare them with diffviz).
@@ -17,32 +14,11 @@
   const COLORS = { linear: "#1f77b4", cosine: "#ff7f0e", constant: "#2ca02c" };
 
   // --- closed forms ------------------------------------------------------------------------------
-  function betas(name, T) {
-    const b = new Float64Array(T + 1); // b[0] = 0: index = time step
-    if (name === "linear") {
-      const step = T > 1 ? (data.beta_end - data.beta_start) / (T - 1) : 0;
-      for (let i = 0; i < T; i++) b[i + 1] = data.beta_start + i * step;
-      if (T > 1) b[T] = data.beta_end;
-    } else if (name === "cosine") {
-      const s = data.cosine_s;
-      const f = (t) => Math.cos(((t / T + s) / (1 + s)) * (Math.PI / 2)) ** 2;
-      for (let t = 1; t <= T; t++) b[t] = Math.min(1 - f(t) / f(t - 1), data.max_beta);
-    } else {
-      for (let t = 1; t <= T; t++) b[t] = data.beta;
-    }
-    return b;
-  }
   function numbers(name, T) {
-    const beta = betas(name, T);
-    const abar = new Float64Array(T + 1), rest = new Float64Array(T + 1), snr = new Float64Array(T + 1);
-    let logSum = 0;
-    abar[0] = 1; rest[0] = 0; snr[0] = Infinity;
-    for (let t = 1; t <= T; t++) {
-      logSum += Math.log1p(-beta[t]);
-      abar[t] = Math.exp(logSum);
-      rest[t] = -Math.expm1(logSum);
-      snr[t] = abar[t] / rest[t];
-    }
+    const { beta, abar, rest } = window.diffvizSchedule(name, T, data); // shared: assets/live_common.js
+    const snr = new Float64Array(T + 1);
+    snr[0] = Infinity;
+    for (let t = 1; t <= T; t++) snr[t] = abar[t] / rest[t];
     return { name, T, beta, abar, rest, snr, kl: priorKL(abar[T], rest[T]) };
   }
   function priorKL(abar, rest) {
@@ -63,41 +39,16 @@
 
   // --- saved state: clamp what is out of range, and say so ---------------------------------------
   const flags = [];
-  let T0 = Number(data.T);
-  if (!Number.isFinite(T0)) {
-    flags.push(`T = ${data.T} from the saved state is not a number: shown at ${data.T_min}`);
-    T0 = data.T_min;
-  } else {
-    if (T0 !== Math.round(T0)) {
-      flags.push(`T = ${T0} from the saved state is not an integer: shown at ${Math.round(T0)}`);
-      T0 = Math.round(T0);
-    }
-    if (T0 < data.T_min || T0 > data.T_max) {
-      const c = Math.min(data.T_max, Math.max(data.T_min, T0));
-      flags.push(`T = ${T0} from the saved state is outside ${data.T_min}..${data.T_max}: shown at ${c}`);
-      T0 = c;
-    }
-  }
-  let name0 = data.schedule;
-  if (!names.includes(name0)) {
-    flags.push(`schedule = ${name0} from the saved state is not one of ${names.join(", ")}: shown as ${names[0]}`);
-    name0 = names[0];
-  }
+  const T0 = window.diffvizClamp(flags, "T", data.T, data.T_min, data.T_max, data.T_min, true); // assets/live_common.js
+  const name0 = window.diffvizChoice(flags, "schedule", data.schedule, names);
   const state = { schedule: name0, T: T0 };
 
   // --- the page ----------------------------------------------------------------------------------
   const root = document.getElementById("root");
   root.querySelector(".fallback").remove(); // the static PNG: for readers without JavaScript
   const el = window.diffvizEl; // shared: assets/live_common.js
-  const select = el("select", { id: "s-schedule" }, names.map((n) => el("option", { value: n, textContent: n })));
-  select.value = state.schedule;
-  select.setAttribute("aria-label", "schedule");
-  const pick = el("label", { htmlFor: "s-schedule", className: "slider" }, [el("span", { className: "name", textContent: "schedule" }), select]);
-  pick.style.flex = "0 1 auto";
-  const input = el("input", { type: "range", min: data.T_min, max: data.T_max, step: 1, value: state.T, id: "s-T" });
-  input.setAttribute("aria-label", "T");
-  const out = el("output", { htmlFor: "s-T" });
-  const slide = el("label", { htmlFor: "s-T", className: "slider" }, [el("span", { className: "name", textContent: "T" }), input, out]);
+  const { select, lab: pick } = window.diffvizMenu("schedule", "schedule", names, state.schedule); // shared: assets/live_common.js
+  const { input, out, lab: slide } = window.diffvizSlider("T", "T", data.T_min, data.T_max, 1, state.T);
   const title = el("p", { className: "title" });
   title.setAttribute("aria-live", "polite");
   const flagBox = el("p", { className: "flag", role: "status" });

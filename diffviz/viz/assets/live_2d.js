@@ -1,0 +1,161 @@
+// Shared by the 2-D live explorers (chapters 4 and 5; inlined after live_common.js by
+// diffviz/viz/live_2d.py). window.diffviz2D holds:
+//   decodeInt16(b64, scale): stored coordinates (int16, little-endian, times a power of two) as floats;
+//   diffuse(mix, abar, rest): a 2-D Gaussian mixture pushed through x_t = sqrt(abar) x0 + sqrt(rest) eps:
+//       component k ~ N(sqrt(abar) mu_k, diag(abar s_k^2 + rest)), weights unchanged (diffviz.diffuse_mixture);
+//   logDensity(c, x, y): log q_t(x, y), by log-sum-exp over the components (diffviz.mixture_log_prob);
+//   epsStar(c, x, y, out): the exact eps*(x, t) = -sqrt(1 - abar_t) grad log q_t(x), with the
+//       responsibilities r_k by log-sum-exp (diffviz.optimal_eps); written into out[0], out[1];
+//   moments(mix, abar, rest): the mean and variance of each coordinate of q_t;
+//   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red);
+//   pointsLayer(): a function (u, groups) that draws groups of points ({xs, ys, rgba}) onto a uPlot's plot area;
+//   angleColour(i, k): [r, g, b] of angle sector i of k (a cyclic hue, as diffviz's figures colour points).
+window.diffviz2D = (function () {
+  "use strict";
+  const LOG_2PI = Math.log(2 * Math.PI);
+
+  function decodeInt16(b64, scale) {
+    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const q = new Int16Array(bytes.buffer);
+    const out = new Float32Array(q.length);
+    for (let i = 0; i < q.length; i++) out[i] = q[i] * scale;
+    return out;
+  }
+
+  function diffuse(mix, abar, rest) {
+    const K = mix.weights.length, a = Math.sqrt(abar);
+    const c = { K, abar, rest, mx: new Float64Array(K), my: new Float64Array(K), ivx: new Float64Array(K),
+      ivy: new Float64Array(K), vx: new Float64Array(K), vy: new Float64Array(K), logc: new Float64Array(K) };
+    for (let k = 0; k < K; k++) {
+      c.mx[k] = a * mix.means[k][0];
+      c.my[k] = a * mix.means[k][1];
+      c.vx[k] = abar * mix.stds[k][0] ** 2 + rest;
+      c.vy[k] = abar * mix.stds[k][1] ** 2 + rest;
+      c.ivx[k] = 1 / c.vx[k];
+      c.ivy[k] = 1 / c.vy[k];
+      c.logc[k] = Math.log(mix.weights[k]) - LOG_2PI - 0.5 * (Math.log(c.vx[k]) + Math.log(c.vy[k]));
+    }
+    c.l = new Float64Array(K); // scratch: the components' log terms at one point
+    return c;
+  }
+
+  function logTerms(c, x, y) {
+    let m = -Infinity;
+    for (let k = 0; k < c.K; k++) {
+      const dx = x - c.mx[k], dy = y - c.my[k];
+      const v = c.logc[k] - 0.5 * (dx * dx * c.ivx[k] + dy * dy * c.ivy[k]);
+      c.l[k] = v;
+      if (v > m) m = v;
+    }
+    return m;
+  }
+
+  function logDensity(c, x, y) {
+    const m = logTerms(c, x, y);
+    let s = 0;
+    for (let k = 0; k < c.K; k++) s += Math.exp(c.l[k] - m);
+    return m + Math.log(s);
+  }
+
+  function epsStar(c, x, y, out) {
+    const m = logTerms(c, x, y);
+    let s = 0, gx = 0, gy = 0;
+    for (let k = 0; k < c.K; k++) {
+      const r = Math.exp(c.l[k] - m);
+      s += r;
+      gx += r * (c.mx[k] - x) * c.ivx[k];
+      gy += r * (c.my[k] - y) * c.ivy[k];
+    }
+    const f = -Math.sqrt(c.rest) / s; // eps* = -sqrt(1 - abar) * score
+    out[0] = f * gx;
+    out[1] = f * gy;
+    return out;
+  }
+
+  function moments(mix, abar, rest) {
+    const a = Math.sqrt(abar), mean = [0, 0], second = [0, 0];
+    for (let k = 0; k < mix.weights.length; k++) {
+      const w = mix.weights[k];
+      for (let d = 0; d < 2; d++) {
+        const mu = a * mix.means[k][d];
+        mean[d] += w * mu;
+        second[d] += w * (abar * mix.stds[k][d] ** 2 + rest + mu * mu);
+      }
+    }
+    return { mean, variance: [second[0] - mean[0] ** 2, second[1] - mean[1] ** 2] };
+  }
+
+  let heatCanvas = null;
+  function heatImage(c, G, lim) {
+    if (!heatCanvas) heatCanvas = document.createElement("canvas");
+    heatCanvas.width = heatCanvas.height = G;
+    const ctx = heatCanvas.getContext("2d");
+    const img = ctx.createImageData(G, G);
+    const p = new Float64Array(G * G);
+    let top = 0;
+    for (let i = 0; i < G; i++) { // row i: y from +lim (top) down to -lim
+      const y = lim - ((i + 0.5) * 2 * lim) / G;
+      for (let j = 0; j < G; j++) {
+        const v = Math.exp(logDensity(c, -lim + ((j + 0.5) * 2 * lim) / G, y));
+        p[i * G + j] = v;
+        if (v > top) top = v;
+      }
+    }
+    for (let q = 0; q < G * G; q++) { // white (0) to a light red (the top of q_t)
+      const f = top > 0 ? Math.sqrt(p[q] / top) : 0;
+      img.data[4 * q] = 255 - Math.round(f * 17);
+      img.data[4 * q + 1] = 255 - Math.round(f * 130);
+      img.data[4 * q + 2] = 255 - Math.round(f * 130);
+      img.data[4 * q + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return heatCanvas;
+  }
+
+  // Thousands of points as one bitmap: their pixels are written into an ImageData (a 2 x 2 css-px
+  // square each, later groups on top), which is put on an offscreen canvas and drawn onto the
+  // plot in one drawImage. (10,000 fillRect calls cost the browser's rasteriser 15-30 ms a frame.)
+  function pointsLayer() {
+    const canvas = document.createElement("canvas");
+    let img = null, px = null;
+    return function draw(u, groups) { // groups: [{xs, ys, rgba: [r, g, b, a]}]
+      const { left, top, width, height } = u.bbox;
+      const w = Math.max(1, Math.round(width)), h = Math.max(1, Math.round(height));
+      if (!img || img.width !== w || img.height !== h) {
+        canvas.width = w; canvas.height = h;
+        img = canvas.getContext("2d").createImageData(w, h);
+        px = new Uint32Array(img.data.buffer);
+      }
+      px.fill(0);
+      const sx = u.scales.x, sy = u.scales.y;
+      const ax = w / (sx.max - sx.min), ay = h / (sy.max - sy.min);
+      const size = Math.max(1, Math.round(2 * (window.devicePixelRatio || 1)));
+      const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+      for (const g of groups) {
+        const [r, gr, b, a] = g.rgba;
+        const c = little ? ((a << 24) | (b << 16) | (gr << 8) | r) >>> 0 : ((r << 24) | (gr << 16) | (b << 8) | a) >>> 0;
+        for (let i = 0; i < g.xs.length; i++) {
+          const x0 = Math.round((g.xs[i] - sx.min) * ax - size / 2), y0 = Math.round((sy.max - g.ys[i]) * ay - size / 2);
+          if (x0 < 0 || y0 < 0 || x0 + size > w || y0 + size > h) continue; // (outside the plot: not drawn)
+          for (let dy = 0; dy < size; dy++) px.fill(c, (y0 + dy) * w + x0, (y0 + dy) * w + x0 + size);
+        }
+      }
+      canvas.getContext("2d").putImageData(img, 0, 0);
+      u.ctx.drawImage(canvas, left, top, w, h);
+    };
+  }
+
+  function hslRGB(h, s, l) { // h in degrees, s and l in 0..1: [r, g, b] in 0..255
+    const f = (n) => {
+      const k = (n + h / 30) % 12;
+      return Math.round(255 * (l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+    };
+    return [f(0), f(8), f(4)];
+  }
+
+  function angleColour(i, k, lightness = 0.45) {
+    return hslRGB((360 * (i + 0.5)) / k, 0.85, lightness);
+  }
+
+  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour };
+})();
