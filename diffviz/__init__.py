@@ -134,6 +134,14 @@ from diffviz._flow_matching import (
     model_velocity_fn,
     ot_pairing,
 )
+# --- conditional generation (Part III): a class-conditional denoiser, label dropout, classifier-free guidance ---
+from diffviz._conditional import (
+    cfg_eps_fn,
+    conditional_eps_fn,
+    conditional_eps_objective,
+    continuous_cfg_eps_fn,
+    drop_labels,
+)
 # --- metrics and goodness of fit: distances between samples, KS tests against exact answers ---
 from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
 from diffviz._goodness_of_fit import KSResult, ks_normal_test, marginal_ks_test, mixture_ks_test
@@ -232,11 +240,15 @@ __all__ = [
     "adam",
     "apply_denoiser",
     "batch_eps_loss",
+    "cfg_eps_fn",
     "check_setup",
     "checkerboard_log_prob",
+    "conditional_eps_fn",
+    "conditional_eps_objective",
     "constant_schedule",
     "continuous_alpha_bar",
     "continuous_beta",
+    "continuous_cfg_eps_fn",
     "continuous_exact_eps_fn",
     "continuous_model_eps_fn",
     "continuous_one_minus_alpha_bar",
@@ -254,6 +266,7 @@ __all__ = [
     "diffusion_2d_explorer",
     "digits_from_pixels",
     "digits_to_pixels",
+    "drop_labels",
     "eight_gaussians_mixture",
     "energy_distance",
     "eps_explorer",
