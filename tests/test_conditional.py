@@ -270,3 +270,60 @@ def test_fit_refuses_bad_labelled_data_and_the_plain_loss_a_labelled_batch():
     plain = dv.make_train_step(gd, dv.linear_schedule(10), optimizer)
     with pytest.raises(ValueError, match="the default eps loss takes x0 alone"):
         plain(jax.random.key(0), state, (X, jnp.zeros(6, jnp.int32)))
+
+
+# --------------------------------------------------------------------------------------------
+# Figures: digits by class and a guidance sweep
+# --------------------------------------------------------------------------------------------
+
+
+def _drawn(fig):
+    images = {im.get_gid(): np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()}
+    texts = {t.get_gid(): t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid()}
+    return images, texts
+
+
+@pytest.mark.usefixtures("no_leaked_figures")
+def test_digits_by_class_puts_class_k_in_row_k():
+    pixels = np.asarray(dv.load_digits().pixels)
+    samples = pixels[:12].reshape(3, 4, 64)  # 3 classes, 4 samples each
+    images, texts = _drawn(dv.plot_digits_by_class(samples, class_names=["zero", "one", "two"]))
+    assert len(images) == 12
+    for k in range(3):
+        assert texts[f"row:{k}"] == ["zero", "one", "two"][k]
+        for j in range(4):
+            np.testing.assert_array_equal(images[f"digit:{4 * k + j}"], samples[k, j].reshape(8, 8))
+    assert _drawn(dv.plot_digits_by_class(samples.reshape(3, 4, 8, 8)))[1]["row:2"] == "2"
+
+
+@pytest.mark.usefixtures("no_leaked_figures")
+def test_guidance_sweep_puts_scales_in_column_groups():
+    pixels = np.asarray(dv.load_digits().pixels)
+    one = pixels[:6].reshape(2, 3, 64)  # 2 classes x 3 scales, one sample each
+    images, texts = _drawn(dv.plot_guidance_sweep(one, [0, 1, 3.5]))
+    assert [texts[f"title:{i}"] for i in range(3)] == ["w = 0", "w = 1", "w = 3.5"]
+    assert all(texts[f"title:{i}"] == "" for i in range(3, 6))
+    np.testing.assert_array_equal(images["digit:4"], one[1, 1].reshape(8, 8))  # row 1 (class 1), column 1 (w = 1)
+    many = pixels[:24].reshape(2, 3, 4, 64)  # 4 samples per class and scale
+    images, texts = _drawn(dv.plot_guidance_sweep(many, (0.0, 1.0, 3.0), class_names=["a", "b"]))
+    assert [texts[f"title:{i}"] for i in range(12)] == ["w = 0", "", "", "", "w = 1", "", "", "", "w = 3", "", "", ""]
+    assert texts["row:1"] == "b"
+    np.testing.assert_array_equal(images["digit:18"], many[1, 1, 2].reshape(8, 8))  # row 1: 12 + 4 * 1 + 2
+    np.testing.assert_array_equal(_drawn(dv.plot_guidance_sweep(many.reshape(2, 3, 4, 8, 8), [0, 1, 3]))[0]["digit:18"], many[1, 1, 2].reshape(8, 8))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: dv.plot_digits_by_class(np.zeros((3, 64))), r"samples must have shape \(K, m, 64\)"),
+        (lambda: dv.plot_digits_by_class(np.zeros((2, 0, 64))), r"samples must have shape"),
+        (lambda: dv.plot_digits_by_class(np.zeros((2, 3, 64)), class_names=["a"]), "class_names must be a list of 2 strings"),
+        (lambda: dv.plot_guidance_sweep(np.zeros((2, 3, 64)), [0, 1]), "scales must be 3 finite numbers"),
+        (lambda: dv.plot_guidance_sweep(np.zeros((2, 3, 64)), [0, 1, np.nan]), "scales must be 3 finite numbers"),
+        (lambda: dv.plot_guidance_sweep(np.full((2, 3, 64), np.nan), [0, 1, 2]), "samples must be finite"),
+    ],
+)
+@pytest.mark.usefixtures("no_leaked_figures")
+def test_class_figures_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
