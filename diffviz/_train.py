@@ -146,7 +146,9 @@ def make_train_step(
 
     ``loss`` (default ``None``: the simple eps loss on ``schedule``) swaps the objective:
     a function ``loss(key, graphdef, params, batch) -> scalar`` such as
-    :func:`~diffviz.flow_matching_objective` (``schedule`` is then unused; pass ``None``).
+    :func:`~diffviz.flow_matching_objective` (``schedule`` is then unused; pass ``None``), or
+    :func:`~diffviz.conditional_eps_objective` for a class-conditional network, whose
+    ``batch`` is the pair ``(x0, labels)`` (see :func:`fit`).
     The update, the EMA and :func:`fit` stay the same.
     """
     if not (isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0):
