@@ -231,7 +231,7 @@ def test_bad_guidance_scales_and_labels_are_refused():
         dv.cfg_eps_fn(gd0, p0, 0, 1.0)
     with pytest.raises(ValueError, match="c must be None for an unconditional denoiser"):
         dv.apply_denoiser(gd0, p0, X, 5, 0)
-    with pytest.raises(ValueError, match="config.num_classes must be an integer >= 0"):
+    with pytest.raises(ValueError, match=r"config\.num_classes must be an integer >= 0"):
         dv.init_denoiser(jax.random.key(0), dv.DenoiserConfig(dim=2, num_classes=-1))
 
 
