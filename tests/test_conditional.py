@@ -262,6 +262,7 @@ def test_fit_refuses_bad_labelled_data_and_the_plain_loss_a_labelled_batch():
         ((X, jnp.zeros(5, jnp.int32)), r"data\[1\] \(labels\) must be integer class labels of shape \(6,\)"),
         ((X, jnp.zeros(6)), r"data\[1\] \(labels\) must be integer class labels"),
         ((X, -jnp.ones(6, jnp.int32)), r"data\[1\] \(labels\) must be integers >= 0"),
+        ((X, jnp.full(6, K, jnp.int32)), r"data\[1\] \(labels\) must be class labels in 0\.\.2 \(the loss's num_classes = 3\); got the largest 3"),
         ((X, jnp.zeros(6, jnp.int32), X), "data as a tuple must be the pair"),
         ((X[:, 0], jnp.zeros(6, jnp.int32)), r"data\[0\] \(x\) must be an array of shape \(N, d\)"),
     ]:
