@@ -130,9 +130,11 @@ from diffviz._flow_matching import (
     flow_matching_loss,
     flow_matching_objective,
     flow_sample,
+    flow_straightness,
     flow_time_grid,
     model_velocity_fn,
     ot_pairing,
+    reflow_pairs,
 )
 # --- metrics and goodness of fit: distances between samples, KS tests against exact answers ---
 from diffviz._metrics import energy_distance, histogram_kl, noise_floor, sliced_wasserstein
@@ -267,6 +269,7 @@ __all__ = [
     "flow_matching_loss",
     "flow_matching_objective",
     "flow_sample",
+    "flow_straightness",
     "flow_time_grid",
     "forward_1d_explorer",
     "forward_1d_live",
@@ -346,6 +349,7 @@ __all__ = [
     "prior_kl",
     "probability_flow_drift",
     "random_walk_mixture",
+    "reflow_pairs",
     "reverse_animation_html",
     "reverse_mean",
     "reverse_sde_drift",
