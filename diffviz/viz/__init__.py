@@ -19,9 +19,11 @@ module                  what it draws
 ``plots_bound``         chapter 8: the variational bound
 ``plots_digits``        chapter 9: 8x8 digits
 ``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
+``plots_flow``          chapter 12: interpolants side by side, flow paths and couplings
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``widgets_flow``        the live explorer of chapter 12
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
 ======================  ==============================================================
@@ -73,6 +75,7 @@ from diffviz.viz.plots_sampling import (
     reverse_animation_html,
 )
 from diffviz.viz.plots_schedules import plot_prior_kl, plot_schedule_grid, plot_schedules, schedule_scrubber_html
+from diffviz.viz.plots_flow import interpolant_scrubber_html, plot_flow_paths
 from diffviz.viz.plots_training import eps_scrubber_html, plot_eps_error_by_t, plot_eps_vs_exact, plot_loss_curve
 from diffviz.viz.widgets_1d import Forward1DExplorer, ScheduleExplorer, forward_1d_explorer, schedule_explorer
 from diffviz.viz.widgets_2d import (
@@ -83,6 +86,7 @@ from diffviz.viz.widgets_2d import (
     gaussian_conditioning_explorer,
     score_field_explorer,
 )
+from diffviz.viz.widgets_flow import InterpolantExplorer, interpolant_explorer
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
 
 __all__ = [
@@ -91,6 +95,7 @@ __all__ = [
     "Forward1DExplorer",
     "Forward1DLive",
     "GaussianConditioningExplorer",
+    "InterpolantExplorer",
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
@@ -103,6 +108,8 @@ __all__ = [
     "forward_1d_live",
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_scrubber_html",
+    "interpolant_explorer",
+    "interpolant_scrubber_html",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",
     "plot_bound_comparison",
@@ -115,6 +122,7 @@ __all__ = [
     "plot_digit_grid",
     "plot_eps_error_by_t",
     "plot_eps_vs_exact",
+    "plot_flow_paths",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
     "plot_ks_picture",
