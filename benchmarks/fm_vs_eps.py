@@ -128,7 +128,7 @@ def nfe_row(label, v_fn, sampler, dim, n, seeds, floor, metric):
 def part_nfe(args, config):
     metric = functools.partial(dv.sliced_wasserstein, jax.random.key(1))
     n = 4000
-    print(f"\nRectified-flow Euler, SW1 / noise floor (mean over seeds)")
+    print("\nRectified-flow Euler, SW1 / noise floor (mean over seeds)")
     for name, mix in (("bimodal (1-D)", dv.mixture_1d("bimodal")), ("eight Gaussians", dv.eight_gaussians_mixture())):
         sampler = lambda k, m, mix=mix: dv.sample_mixture(k, mix, m)
         floor = dv.noise_floor(jax.random.key(2), metric, sampler, n, repeats=40)

@@ -322,7 +322,7 @@ def test_one_reflow_straightens_the_paths():
     gd, params = dv.init_denoiser(jax.random.key(0), cfg)
     opt = dv.adam(2e-3)
     step = dv.make_train_step(gd, None, opt, ema_decay=0.99, loss=dv.flow_matching_objective(coupling="pairs"))
-    state, losses = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), pairs, batch_size=256, num_steps=600, steps_per_call=600, progress=False)
+    state, _ = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), pairs, batch_size=256, num_steps=600, steps_per_call=600, progress=False)
     g = dv.model_velocity_fn(gd, state.ema_params)
 
     def one_vs_many(v_fn):

@@ -52,6 +52,7 @@ from diffviz.viz.plots_2d import (
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
 from diffviz.viz.plots_digits import plot_digit_grid
+from diffviz.viz.plots_flow import interpolant_scrubber_html, plot_flow_paths
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
     plot_conditional_mean,
@@ -75,7 +76,6 @@ from diffviz.viz.plots_sampling import (
     reverse_animation_html,
 )
 from diffviz.viz.plots_schedules import plot_prior_kl, plot_schedule_grid, plot_schedules, schedule_scrubber_html
-from diffviz.viz.plots_flow import interpolant_scrubber_html, plot_flow_paths
 from diffviz.viz.plots_training import eps_scrubber_html, plot_eps_error_by_t, plot_eps_vs_exact, plot_loss_curve
 from diffviz.viz.widgets_1d import Forward1DExplorer, ScheduleExplorer, forward_1d_explorer, schedule_explorer
 from diffviz.viz.widgets_2d import (
