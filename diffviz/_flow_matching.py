@@ -14,7 +14,7 @@ loss of :math:`v^*` is not 0 but the irreducible variance
 :math:`E\,\|a'x_0 + s'\varepsilon - v^*(x_t, t)\|^2/d`.
 
 Couplings. ``"independent"`` pairs each data point with its own noise draw.
-``"minibatch_ot"`` (Tong et al. 2023, Pooladian et al. 2023) re-pairs the batch's noise with
+``"minibatch_ot"`` (Tong et al. 2024, Pooladian et al. 2023) re-pairs the batch's noise with
 its data by the exact assignment that minimises :math:`\sum_i \|x_{0,i} - \varepsilon_{\pi(i)}\|^2`
 (:func:`scipy.optimize.linear_sum_assignment`, called through :func:`jax.pure_callback`, so it
 runs inside ``jit`` and ``lax.scan``; on the host, :math:`O(n^3)`). The paths cross less,
