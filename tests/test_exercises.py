@@ -856,6 +856,67 @@ CASES["10_common_mistakes"] = {
     ],
 }
 
+_COSINE_LOSS = """
+def cosine_cfm_loss(key, v_fn, x0):
+    k_t, k_eps = jax.random.split(key)
+    t = jax.random.uniform(k_t, (x0.shape[0],))
+    eps = jax.random.normal(k_eps, x0.shape)
+    c, s = jnp.cos(jnp.pi * t / 2)[:, None], jnp.sin(jnp.pi * t / 2)[:, None]
+    x_t = c * x0 + s * eps
+    target = jnp.pi / 2 * (c * eps - s * x0)
+    return jnp.mean((jax.vmap(v_fn)(x_t, t) - target) ** 2)
+"""
+
+CASES["12_flow_matching"] = {
+    "ch12_ex1": [
+        right(_COSINE_LOSS),
+        right("""
+            def cosine_cfm_loss(key, v_fn, x0):  # with the package's coefficients and a Python loop
+                k_t, k_eps = jax.random.split(key)
+                t = jax.random.uniform(k_t, (x0.shape[0],))
+                eps = jax.random.normal(k_eps, x0.shape)
+                c = dv.interpolant_coefficients("cosine", t)
+                x_t = c.a[:, None] * x0 + c.s[:, None] * eps
+                target = c.da[:, None] * x0 + c.ds[:, None] * eps
+                errors = [jnp.mean((v_fn(x_t[i], t[i]) - target[i]) ** 2) for i in range(x0.shape[0])]
+                return jnp.mean(jnp.stack(errors))
+        """),
+        wrong(_COSINE_LOSS.replace("jnp.pi / 2 * (c * eps - s * x0)", "eps - x0"), "linear interpolant's target"),
+        wrong(_COSINE_LOSS.replace("jnp.pi / 2 * (c * eps - s * x0)", "c * eps - s * x0"), "factor pi / 2"),
+        wrong(_COSINE_LOSS.replace("jnp.pi / 2 * (c * eps - s * x0)", "jnp.pi / 2 * (c * x0 - s * eps)"), "wrong way round"),
+        wrong(_COSINE_LOSS.replace("return jnp.mean((jax.vmap(v_fn)(x_t, t) - target) ** 2)",
+                                   "return jnp.mean(jnp.sum((jax.vmap(v_fn)(x_t, t) - target) ** 2, axis=1))"), "mean over the coordinates"),
+        wrong(_COSINE_LOSS.replace("x_t = c * x0 + s * eps", "x_t = s * x0 + c * eps"), "asked at x_t"),
+        wrong("cosine_cfm_loss = lambda key, v_fn, x0: None", NOT_DONE),
+    ],
+    "ch12_ex2": [
+        right("x0_from_velocity = lambda x_t, u, t: x_t - t * u\neps_from_velocity = lambda x_t, u, t: x_t + (1 - t) * u"),
+        right("""
+            def x0_from_velocity(x_t, u, t):
+                return dv.convert_prediction(u, x_t, t, source="velocity", target="x0", interpolant="linear")
+            def eps_from_velocity(x_t, u, t):
+                x0 = np.asarray(x_t) - t * np.asarray(u)
+                return x0 + np.asarray(u)
+        """),
+        wrong("x0_from_velocity = lambda x_t, u, t: x_t + t * u\neps_from_velocity = lambda x_t, u, t: x_t + (1 - t) * u", "wrong sign"),
+        wrong("x0_from_velocity = lambda x_t, u, t: x_t - (1 - t) * u\neps_from_velocity = lambda x_t, u, t: x_t + t * u", "x_t = x0 + t u"),
+        wrong("x0_from_velocity = lambda x_t, u, t: x_t - t * u\neps_from_velocity = lambda x_t, u, t: x_t - (1 - t) * u", "wrong sign"),
+        wrong("x0_from_velocity = lambda x_t, u, t: None\neps_from_velocity = lambda x_t, u, t: None", NOT_DONE),
+    ],
+    "ch12_ex3": [
+        right("sorted_pairing_cost = lambda x0, eps: jnp.mean((jnp.sort(x0[:, 0]) - jnp.sort(eps[:, 0])) ** 2)"),
+        right("""
+            def sorted_pairing_cost(x0, eps):  # NumPy, pairing by argsort
+                x, e = np.asarray(x0).ravel(), np.asarray(eps).ravel()
+                return float(np.mean((x[np.argsort(x)] - e[np.argsort(e)]) ** 2))
+        """),
+        wrong("sorted_pairing_cost = lambda x0, eps: jnp.mean((x0 - eps) ** 2)", "independent pairing"),
+        wrong("sorted_pairing_cost = lambda x0, eps: jnp.mean((jnp.sort(x0[:, 0]) - jnp.sort(eps[:, 0])[::-1]) ** 2)", "worst pairing"),
+        wrong("sorted_pairing_cost = lambda x0, eps: jnp.sqrt(jnp.mean((jnp.sort(x0[:, 0]) - jnp.sort(eps[:, 0])) ** 2))", "root of the mean squared"),
+        wrong("sorted_pairing_cost = lambda x0, eps: None", NOT_DONE),
+    ],
+}
+
 # --- the tests -----------------------------------------------------------------------------------
 
 GRADED = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if questions(nbformat.read(p, as_version=4)))

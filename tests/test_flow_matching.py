@@ -21,17 +21,35 @@ def exact_point_velocity(interpolant):
     return lambda x, t: dv.mixture_velocity(MIX, x[None], t, interpolant)[0]
 
 
-def irreducible_variance(interpolant):
-    """E_t E ||u - E[u | x_t]||^2 for the 1-D mixture, by quadrature, written from scratch in
-    NumPy (law of total variance over the components; no package code)."""
+def vp_coefficients_numpy(t, h=1e-6):
+    """a, s, a', s' of the VP interpolant from the schedule's alpha_bars alone: log alpha_bar
+    interpolated linearly between k/T (np.interp), slopes by central differences."""
+    T = S.T
+    abar = lambda u: np.exp(np.interp(u, np.arange(T + 1) / T, np.log(np.asarray(S.alpha_bars, np.float64))))
+    a = lambda u: np.sqrt(abar(u))
+    s = lambda u: np.sqrt(1 - abar(u))
+    return a(t), s(t), (a(t + h) - a(t - h)) / (2 * h), (s(t + h) - s(t - h)) / (2 * h)
+
+
+def irreducible_variance(interpolant, t_min=0.0):
+    """E_t E ||u - E[u | x_t]||^2 for the 1-D mixture, t ~ U(t_min, 1), by quadrature, written
+    from scratch in NumPy (law of total variance over the components; no package code). For
+    "vp" the quadrature runs in log t (its target's variance grows like 1/t near 0)."""
     w, mu, sd = np.asarray(MIX.weights), np.asarray(MIX.means)[:, 0], np.asarray(MIX.stds)[:, 0]
-    ts, tw = np.polynomial.legendre.leggauss(200)
-    ts, tw = 0.5 * (ts + 1), 0.5 * tw
+    us, uw = np.polynomial.legendre.leggauss(400 if interpolant == "vp" else 200)
+    if interpolant == "vp":  # t = exp(u), u in [log t_min, 0], dt = t du
+        lo = np.log(t_min)
+        u = lo + 0.5 * (us + 1) * (0 - lo)
+        ts, tw = np.exp(u), 0.5 * (0 - lo) * uw * np.exp(u) / (1 - t_min)
+    else:
+        ts, tw = 0.5 * (us + 1), 0.5 * uw
     x = np.linspace(-6, 6, 4001)
     total = 0.0
     for t, wt in zip(ts, tw):
         if interpolant == "linear":
             a, s, da, ds = 1 - t, t, -1.0, 1.0
+        elif interpolant == "vp":
+            a, s, da, ds = vp_coefficients_numpy(t)
         else:
             a, s, da, ds = (
                 np.cos(np.pi * t / 2),
@@ -52,22 +70,25 @@ def irreducible_variance(interpolant):
     return total
 
 
-@pytest.mark.parametrize("interpolant", ["linear", "cosine"])
+@pytest.mark.parametrize("interpolant", ["linear", "cosine", "vp"])
 def test_exact_velocity_is_the_minimum_at_the_irreducible_variance(interpolant):
-    # Planted bug caught: the target a' x0 + s' eps with a' and s' swapped (both interpolants fail).
+    # Planted bug caught: the target a' x0 + s' eps with a' and s' swapped (all three fail);
+    # for "vp", t drawn from U(0, 1) instead of U(t_min, 1) (1.14 vs 0.81) and the loss calling
+    # the coefficients without the schedule (fails to trace).
     # Measured: MC 1.404 +- 0.004 vs quadrature 1.399 (linear), 2.205 +- 0.005 vs 2.197 (cosine).
-    v_star = exact_point_velocity(interpolant)
+    schedule = S if interpolant == "vp" else None
+    v_star = lambda x, t: dv.mixture_velocity(MIX, x[None], t, interpolant, schedule)[0]
     data = dv.sample_mixture(jax.random.key(1), MIX, 40_000)
 
     @jax.jit
     def loss(key, c):  # v* + c0 + c1 v* + c2 sin(3x) t + c3 x: c = 0 is the exact field; one compilation
         field = lambda x, t: (1 + c[1]) * v_star(x, t) + c[0] + c[2] * jnp.sin(3 * x) * t + c[3] * x
-        return dv.flow_matching_loss(key, field, data, interpolant=interpolant)
+        return dv.flow_matching_loss(key, field, data, interpolant=interpolant, schedule=schedule)
 
     keys = jax.random.split(jax.random.key(2), 5)
     exact = np.array([loss(k, jnp.zeros(4)) for k in keys])
     mean, se = exact.mean(), exact.std(ddof=1) / np.sqrt(len(exact))
-    truth = irreducible_variance(interpolant)
+    truth = irreducible_variance(interpolant, t_min=1e-3 if interpolant == "vp" else 0.0)
     assert abs(mean - truth) < 4 * se + 2e-3, (mean, se, truth)
     for c in ([0.1, 0, 0, 0], [0, 0.1, 0, 0], [0, 0, 0.2, 0], [0, 0, 0, -0.1]):
         # same keys: common random numbers, so the difference is E[delta^2] + small noise
@@ -112,12 +133,23 @@ def test_ot_coupling_lowers_transport_cost_and_is_used_by_the_loss():
     assert l_ot < 0.2 * l_ind
 
 
-@pytest.mark.parametrize("interpolant", ["linear", "cosine"])
+@pytest.mark.parametrize("interpolant", ["linear", "cosine", "vp"])
 def test_exact_velocity_fn_equals_mixture_velocity(interpolant):
+    # Planted bug caught: exact_velocity_fn("vp") dropping the schedule (a TypeError) or using
+    # the linear coefficients for it.
+    schedule = S if interpolant == "vp" else None
     x = jnp.linspace(-3, 3, 41)[:, None]
-    f = dv.exact_velocity_fn(MIX, interpolant)
-    for t in (0.0, 0.3, 0.9, 1.0):
-        np.testing.assert_allclose(f(x, t), dv.mixture_velocity(MIX, x, t, interpolant), rtol=1e-6, atol=1e-6)
+    f = dv.exact_velocity_fn(MIX, interpolant, schedule)
+    for t in (0.0, 0.3, 0.9, 1.0) if interpolant != "vp" else (0.01, 0.3, 0.9, 1.0):
+        np.testing.assert_allclose(f(x, t), dv.mixture_velocity(MIX, x, t, interpolant, schedule), rtol=1e-6, atol=1e-6)
+
+
+def test_the_vp_velocity_carries_noise_to_the_data():
+    # Planted bug caught: the VP velocity's s' without its 1/2 (KS p < 1e-10).
+    f = dv.exact_velocity_fn(MIX, "vp", S)
+    res = dv.flow_sample(jax.random.key(3), f, (4000, 1), dv.flow_time_grid(200, t_min=1e-3))
+    ks = dv.mixture_ks_test(S, MIX, res.samples)
+    assert ks.p_value > 0.01, ks  # measured p = 0.48
 
 
 @pytest.mark.parametrize(("method", "steps"), [("euler", 200), ("heun", 40)])
@@ -179,8 +211,28 @@ def test_bad_input_names_the_parameter():
     key = jax.random.key(0)
     with pytest.raises(ValueError, match="coupling"):
         dv.flow_matching_loss(key, f, x0, coupling="ot")
-    with pytest.raises(ValueError, match="interpolant"):
+    with pytest.raises(ValueError, match="schedule must be a Schedule"):
         dv.flow_matching_loss(key, f, x0, interpolant="vp")
+    with pytest.raises(ValueError, match="t_min must be > 0"):
+        dv.flow_matching_loss(key, f, x0, interpolant="vp", schedule=S, t_min=0.0)
+    with pytest.raises(ValueError, match="t_min"):
+        dv.flow_matching_objective(t_min=1.0)
+    with pytest.raises(ValueError, match="schedule"):
+        dv.exact_velocity_fn(MIX, "vp")
+    with pytest.raises(ValueError, match="interpolant"):
+        dv.exact_velocity_fn(MIX, "ddpm")
+    with pytest.raises(ValueError, match=r"x0 must have shape \(n, 2d\)"):
+        dv.flow_matching_loss(key, f, jnp.zeros((4, 3)), coupling="pairs")
+    with pytest.raises(ValueError, match="num_steps"):
+        dv.flow_time_grid(0)
+    with pytest.raises(ValueError, match="at least 1 step"):
+        dv.flow_sample(key, f, (4, 1), jnp.array([1.0]))
+    with pytest.raises(ValueError, match="at least 1 step"):
+        dv.reflow_pairs(key, f, (4, 1), jnp.array([1.0]))
+    with pytest.raises(ValueError, match="strictly decreasing"):
+        dv.flow_straightness(key, f, (4, 1), jnp.array([1.0, 0.5, 0.5]))
+    with pytest.raises(ValueError, match="v_fn"):
+        dv.flow_straightness(key, None, (4, 1), dv.flow_time_grid(2))
     with pytest.raises(ValueError, match="interpolant"):
         dv.flow_matching_objective(interpolant="rectified")
     with pytest.raises(ValueError, match="coupling"):
@@ -218,3 +270,72 @@ def test_solver_order_against_a_fine_reference(method, order):
     ]
     ratio = errors[0] / errors[1]
     assert 2**order * 0.7 < ratio < 2**order * 1.5, (errors, ratio)  # measured: Euler 1.96, Heun 3.48
+
+
+def test_reflow_pairs_of_the_exact_field_are_the_quantile_map_in_1d():
+    """In 1-D the exact flow is monotone, so it maps eps to the data quantile of the same
+    rank: x0 = F^-1(Phi(eps)), solved here with SciPy (no package code)."""
+    # Planted bug caught: pairing each generated point with a fresh noise draw instead of its own.
+    from scipy import optimize, stats
+
+    pairs = np.asarray(dv.reflow_pairs(jax.random.key(0), dv.exact_velocity_fn(MIX), (300, 1), dv.flow_time_grid(100)))
+    assert pairs.shape == (300, 2)
+    x0, eps = pairs[:, 0], pairs[:, 1]
+    np.testing.assert_array_equal(eps, np.asarray(jax.random.normal(jax.random.key(0), (300, 1)))[:, 0])
+    w, mu, sd = np.asarray(MIX.weights), np.asarray(MIX.means)[:, 0], np.asarray(MIX.stds)[:, 0]
+    cdf = lambda x: float(np.sum(w * stats.norm.cdf((x - mu) / sd)))
+    quantile = np.array([optimize.brentq(lambda x, e=e: cdf(x) - stats.norm.cdf(e), -10, 10) for e in eps])
+    np.testing.assert_allclose(x0, quantile, atol=3e-3)  # measured 6e-4 (100 Heun steps)
+
+
+def test_straightness_of_fields_with_known_paths():
+    """v = c (straight lines): S = 0. v(x, t) = x: x_t = x_1 e^(t-1), so with x_1 ~ N(0, I_d)
+    S = d * int_0^1 (e^(t-1) - (1 - e^-1))^2 dt (SciPy's quad)."""
+    # Planted bugs caught: the spread measured about 0 instead of the chord's velocity; the
+    # weights |h| left out of the time integral (the half grid below then disagrees).
+    from scipy import integrate
+
+    key = jax.random.key(4)
+    const = dv.flow_straightness(key, lambda x, t: jnp.ones_like(x) * 0.7, (2000, 2), dv.flow_time_grid(50))
+    assert float(const) < 1e-10
+    chord = 1 - np.exp(-1)
+    truth = 2 * integrate.quad(lambda t: (np.exp(t - 1) - chord) ** 2, 0, 1)[0]
+    linear = float(dv.flow_straightness(key, lambda x, t: x, (20_000, 2), dv.flow_time_grid(2000)))
+    assert linear == pytest.approx(truth, rel=0.03)  # Monte Carlo over x_1: 20,000 draws
+    # on [0.5, 1] with an uneven grid: x_t = x_1 e^(t-1), chord over a span of 1/2
+    grid = jnp.asarray(np.concatenate([np.linspace(1, 0.75, 1500, endpoint=False), np.linspace(0.75, 0.5, 500)]), jnp.float32)
+    chord_half = (1 - np.exp(-0.5)) / 0.5
+    truth_half = 2 * integrate.quad(lambda t: (np.exp(t - 1) - chord_half) ** 2, 0.5, 1)[0] / 0.5
+    half = float(dv.flow_straightness(key, lambda x, t: x, (20_000, 2), grid))
+    assert half == pytest.approx(truth_half, rel=0.05)
+
+
+def test_one_reflow_straightens_the_paths():
+    """Train a new velocity on the exact field's reflow pairs: its paths are nearly straight,
+    so one Euler step lands near where 100 do; the exact field's one step collapses every
+    point to the data mean (v*(x, 1) = x - E[x0] for the linear interpolant)."""
+    # Planted bug caught: coupling="pairs" reading the pairs' columns the wrong way round
+    # (x0 as noise): straightness stays at 0.4.
+    f = dv.exact_velocity_fn(MIX)
+    pairs = dv.reflow_pairs(jax.random.key(0), f, (4000, 1), dv.flow_time_grid(100))
+    cfg = dv.DenoiserConfig(dim=1, width=32, depth=2, time_dim=16)
+    gd, params = dv.init_denoiser(jax.random.key(0), cfg)
+    opt = dv.adam(2e-3)
+    step = dv.make_train_step(gd, None, opt, ema_decay=0.99, loss=dv.flow_matching_objective(coupling="pairs"))
+    state, _ = dv.fit(jax.random.key(1), step, dv.init_train_state(params, opt), pairs, batch_size=256, num_steps=600, steps_per_call=600, progress=False)
+    g = dv.model_velocity_fn(gd, state.ema_params)
+
+    def one_vs_many(v_fn):
+        one = dv.flow_sample(jax.random.key(5), v_fn, (4000, 1), dv.flow_time_grid(1), method="euler").samples
+        many = dv.flow_sample(jax.random.key(5), v_fn, (4000, 1), dv.flow_time_grid(100), method="euler").samples
+        return float(jnp.mean((one - many) ** 2))
+
+    before, after = one_vs_many(f), one_vs_many(g)
+    s_before = float(dv.flow_straightness(jax.random.key(6), f, (4000, 1), dv.flow_time_grid(200)))
+    s_after = float(dv.flow_straightness(jax.random.key(6), g, (4000, 1), dv.flow_time_grid(200)))
+    assert before > 0.8  # ~ E[x0^2] = 0.99: the one step lands on 0
+    assert after < 0.05 * before, (before, after)  # measured 1.00 -> 0.006 (1000 steps)
+    assert s_after < 0.05 * s_before, (s_before, s_after)  # measured 0.47 -> 0.001
+    # the reflowed field still samples the data (its many-step samples pass the KS test)
+    many = dv.flow_sample(jax.random.key(7), g, (4000, 1), dv.flow_time_grid(100), method="euler").samples
+    assert dv.mixture_ks_test(S, MIX, many).p_value > 0.001

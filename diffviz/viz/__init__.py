@@ -19,9 +19,11 @@ module                  what it draws
 ``plots_bound``         chapter 8: the variational bound
 ``plots_digits``        chapter 9: 8x8 digits; chapter 13: digits by class, a guidance sweep
 ``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
+``plots_flow``          chapter 12: interpolants side by side, flow paths and couplings
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``widgets_flow``        the live explorer of chapter 12
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
@@ -54,6 +56,7 @@ from diffviz.viz.plots_2d import (
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
 from diffviz.viz.plots_digits import plot_digit_grid, plot_digits_by_class, plot_guidance_sweep
+from diffviz.viz.plots_flow import interpolant_scrubber_html, plot_flow_paths
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
     plot_conditional_mean,
@@ -87,6 +90,7 @@ from diffviz.viz.widgets_2d import (
     gaussian_conditioning_explorer,
     score_field_explorer,
 )
+from diffviz.viz.widgets_flow import InterpolantExplorer, interpolant_explorer
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
 
 __all__ = [
@@ -97,6 +101,7 @@ __all__ = [
     "Forward2DLive",
     "GaussianConditioningExplorer",
     "GaussianConditioningLive",
+    "InterpolantExplorer",
     "Reverse2DLive",
     "ScheduleExplorer",
     "ScheduleLive",
@@ -112,6 +117,8 @@ __all__ = [
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
+    "interpolant_explorer",
+    "interpolant_scrubber_html",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",
     "plot_bound_comparison",
@@ -125,6 +132,7 @@ __all__ = [
     "plot_digits_by_class",
     "plot_eps_error_by_t",
     "plot_eps_vs_exact",
+    "plot_flow_paths",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
     "plot_guidance_sweep",
