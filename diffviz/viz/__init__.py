@@ -22,6 +22,8 @@ module                  what it draws
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``plots_guidance``      chapter 13: labelled mixtures, the noisy classifier, guided samples, the tilted density
+``widgets_guidance``    the live guidance-scale explorer of chapter 13
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
 ======================  ==============================================================
@@ -50,6 +52,14 @@ from diffviz.viz.plots_2d import (
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
 from diffviz.viz.plots_digits import plot_digit_grid
+from diffviz.viz.plots_guidance import (
+    guidance_scrubber_html,
+    plot_guidance_readouts,
+    plot_guidance_sweep,
+    plot_labelled_mixture,
+    plot_noisy_classifier,
+    plot_tilted_gap,
+)
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
     plot_conditional_mean,
@@ -83,6 +93,7 @@ from diffviz.viz.widgets_2d import (
     gaussian_conditioning_explorer,
     score_field_explorer,
 )
+from diffviz.viz.widgets_guidance import GuidanceExplorer, guidance_explorer, guided_sweep
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
 
 __all__ = [
@@ -91,6 +102,7 @@ __all__ = [
     "Forward1DExplorer",
     "Forward1DLive",
     "GaussianConditioningExplorer",
+    "GuidanceExplorer",
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
@@ -103,6 +115,9 @@ __all__ = [
     "forward_1d_live",
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_scrubber_html",
+    "guidance_explorer",
+    "guidance_scrubber_html",
+    "guided_sweep",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",
     "plot_bound_comparison",
@@ -117,10 +132,14 @@ __all__ = [
     "plot_eps_vs_exact",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
+    "plot_guidance_readouts",
+    "plot_guidance_sweep",
     "plot_ks_picture",
+    "plot_labelled_mixture",
     "plot_loss_curve",
     "plot_mixture_1d",
     "plot_noise_variance",
+    "plot_noisy_classifier",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
@@ -135,6 +154,7 @@ __all__ = [
     "plot_score_field",
     "plot_snapshot_grid",
     "plot_snr_thresholds",
+    "plot_tilted_gap",
     "random_walk_mixture",
     "reverse_animation_html",
     "schedule_explorer",
