@@ -56,7 +56,7 @@ def test_figures_draw_what_they_say(explorer):
     fig = dv.plot_noisy_classifier(SCHEDULE, dv.labelled_toy("bimodal"), [0, 300], c=1)
     x, y = fig.axes[0].get_lines()[0].get_data()
     np.testing.assert_allclose(np.interp(0.0, x, y), 0.5, atol=0.01)  # p(1 | 0) = 1/2 by symmetry
-    fig = dv.plot_guidance_sweep(TOY, 0, explorer.ws, explorer.samples, readouts=explorer.readouts)
+    fig = dv.plot_guided_samples(TOY, 0, explorer.ws, explorer.samples, readouts=explorer.readouts)
     assert len(fig.axes) == 3
     fig = dv.plot_guidance_readouts(explorer.ws, {"ode": explorer.readouts})
     assert len(fig.axes) == 4

@@ -55,7 +55,7 @@ from diffviz.viz.plots_digits import plot_digit_grid
 from diffviz.viz.plots_guidance import (
     guidance_scrubber_html,
     plot_guidance_readouts,
-    plot_guidance_sweep,
+    plot_guided_samples,
     plot_labelled_mixture,
     plot_noisy_classifier,
     plot_tilted_gap,
@@ -133,7 +133,7 @@ __all__ = [
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
     "plot_guidance_readouts",
-    "plot_guidance_sweep",
+    "plot_guided_samples",
     "plot_ks_picture",
     "plot_labelled_mixture",
     "plot_loss_curve",

@@ -172,7 +172,7 @@ def _sweep(ws, samples) -> tuple[list[float], list[np.ndarray]]:
     return ws, samples
 
 
-def plot_guidance_sweep(lmix: LabelledMixture, c: int, ws: Sequence[float], samples: Sequence, *,
+def plot_guided_samples(lmix: LabelledMixture, c: int, ws: Sequence[float], samples: Sequence, *,
                         readouts: Sequence[GuidanceReadout] | None = None, lim: float = 3.0) -> Figure:  # fmt: skip
     """Guided samples for class ``c``, one panel per guidance scale, over the contours of every class."""
     lmix = _check_2d(lmix)
