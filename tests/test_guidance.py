@@ -101,7 +101,7 @@ def test_two_gaussian_classifier_is_a_logistic():
 def test_classifier_grad_is_autodiff_of_the_log_classifier():
     x = jax.random.normal(jax.random.key(4), (30, 2))
     for t, c in [(50, 0), (300, 1), (800, 2)]:
-        auto = jax.jit(jax.vmap(jax.grad(lambda p: jnp.log(dv.noisy_classifier(SCHEDULE, EIGHT, p[None], t)[0, c]))))(x)
+        auto = jax.jit(jax.vmap(jax.grad(lambda p, t=t, c=c: jnp.log(dv.noisy_classifier(SCHEDULE, EIGHT, p[None], t)[0, c]))))(x)
         np.testing.assert_allclose(dv.noisy_classifier_grad(SCHEDULE, EIGHT, x, t, c), auto, rtol=2e-3, atol=2e-4)
 
 

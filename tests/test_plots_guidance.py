@@ -43,7 +43,7 @@ def test_explorer_samples_are_the_guided_ode_and_guidance_shrinks_the_spread(exp
 def test_scrubber_has_one_frame_per_scale_and_alt_text(explorer):
     html = dv.guidance_scrubber_html(TOY, 0, explorer.ws, explorer.samples, readouts=explorer.readouts, dpi=40)
     assert html.count("frames[") >= len(explorer.ws) and 'alt="Guided samples of class 0' in html
-    with pytest.raises(ValueError, match="^ws and samples"):
+    with pytest.raises(ValueError, match=r"^ws and samples"):
         dv.guidance_scrubber_html(TOY, 0, explorer.ws[:2], explorer.samples)
 
 
@@ -65,5 +65,5 @@ def test_figures_draw_what_they_say(explorer):
     fig = dv.plot_tilted_gap(TOY, 0, 1.0, tilted, explorer.samples[1], gap)
     mesh = next(a for a in fig.axes[2].collections if a.get_gid() == "mass-difference")
     np.testing.assert_allclose(np.asarray(mesh.get_array()).sum(), float(gap.sample_mass.sum() - gap.density_mass.sum()), atol=1e-5)
-    with pytest.raises(ValueError, match="^c "):
+    with pytest.raises(ValueError, match=r"^c "):
         dv.plot_noisy_classifier(SCHEDULE, TOY, [0], c=3)

@@ -52,14 +52,6 @@ from diffviz.viz.plots_2d import (
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
 from diffviz.viz.plots_digits import plot_digit_grid
-from diffviz.viz.plots_guidance import (
-    guidance_scrubber_html,
-    plot_guidance_readouts,
-    plot_guided_samples,
-    plot_labelled_mixture,
-    plot_noisy_classifier,
-    plot_tilted_gap,
-)
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
     plot_conditional_mean,
@@ -67,6 +59,14 @@ from diffviz.viz.plots_gaussian import (
     plot_gaussian_fact,
     plot_mixture_1d,
     plot_posterior_check,
+)
+from diffviz.viz.plots_guidance import (
+    guidance_scrubber_html,
+    plot_guidance_readouts,
+    plot_guided_samples,
+    plot_labelled_mixture,
+    plot_noisy_classifier,
+    plot_tilted_gap,
 )
 from diffviz.viz.plots_mistakes import plot_ks_picture, plot_noise_variance, plot_reverse_step_check
 from diffviz.viz.plots_reverse_2d import (
