@@ -146,7 +146,9 @@ def make_train_step(
 
     ``loss`` (default ``None``: the simple eps loss on ``schedule``) swaps the objective:
     a function ``loss(key, graphdef, params, batch) -> scalar`` such as
-    :func:`~diffviz.flow_matching_objective` (``schedule`` is then unused; pass ``None``).
+    :func:`~diffviz.flow_matching_objective` (``schedule`` is then unused; pass ``None``), or
+    :func:`~diffviz.conditional_eps_objective` for a class-conditional network, whose
+    ``batch`` is the pair ``(x0, labels)`` (see :func:`fit`).
     The update, the EMA and :func:`fit` stay the same.
     """
     if not (isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0):
@@ -157,6 +159,11 @@ def make_train_step(
     def loss_fn(params, key, batch):
         if loss is not None:
             return loss(key, graphdef, params, batch)
+        if isinstance(batch, (tuple, list)):
+            raise ValueError(
+                "batch is a labelled pair (x0, labels); the default eps loss takes x0 alone: "
+                "pass loss=conditional_eps_objective(schedule, num_classes=K) for a conditional network"
+            )
         eps_fn = functools.partial(apply_denoiser, graphdef, params)
         return batch_eps_loss(key, eps_fn, schedule, batch)
 
@@ -176,12 +183,14 @@ def make_train_step(
 DataSource = Callable[[jax.Array, int], jax.Array]
 
 
-def _draw_batch(key, data, batch_size: int) -> jax.Array:
-    """A batch ``(batch_size, d)``: fresh samples from a sampler, or rows of a data array."""
+def _draw_batch(key, data, batch_size: int):
+    """A batch ``(batch_size, d)``: fresh samples from a sampler, or rows of a data array;
+    for labelled data (a pair of arrays) the same rows of both, ``(x0, labels)``."""
     if callable(data):
         return data(key, batch_size)
-    idx = jax.random.randint(key, (batch_size,), 0, data.shape[0])
-    return data[idx]
+    rows = data[0] if isinstance(data, tuple) else data
+    idx = jax.random.randint(key, (batch_size,), 0, rows.shape[0])
+    return jax.tree.map(lambda a: a[idx], data)
 
 
 def _data_mesh(batch_size: int) -> Mesh | None:
@@ -232,7 +241,10 @@ def fit(
         state: where to start; pass a returned state to resume.
         data: either a sampler ``data(key, n) -> (n, d)`` (fresh toy data every step; must
             be traceable, like :func:`diffviz.sample_moons`) or a data array ``(N, d)`` from
-            which each batch draws ``batch_size`` rows at random.
+            which each batch draws ``batch_size`` rows at random. Labelled data (for
+            :func:`~diffviz.conditional_eps_objective`): a pair of arrays ``(x (N, d),
+            labels (N,))`` (ints >= 0), whose batches are the pairs ``(x0, labels)`` of the
+            same rows, or a sampler returning such a pair.
         batch_size: examples per step (a multiple of the device count to shard).
         num_steps: total steps.
         steps_per_call: steps fused in one compiled ``lax.scan`` call; the progress bar and
@@ -247,6 +259,8 @@ def fit(
     steps_per_call = v.positive_int("steps_per_call", steps_per_call)
     if callable(data):
         sampler, data_array = data, jnp.zeros((0,), jnp.float32)
+    elif isinstance(data, (tuple, list)):
+        data_array, sampler = _labelled_data(data), None
     else:
         data_array = v.data_array("data", data)
         if data_array.ndim != 2 or data_array.shape[0] < 1:
@@ -273,6 +287,24 @@ def fit(
     if bar is not None:
         bar.close()
     return state, (np.concatenate(losses) if losses else np.zeros((0,), np.float32))
+
+
+def _labelled_data(data) -> tuple[jax.Array, jax.Array]:
+    """``(x (N, d) float32, labels (N,) int32)``, checked: N >= 1, finite x, labels ints >= 0."""
+    if len(data) != 2:
+        raise ValueError(f"data as a tuple must be the pair (x, labels); got {len(data)} entries")
+    x = v.data_array("data[0] (x)", data[0])
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"data[0] (x) must be an array of shape (N, d) with N >= 1; got {x.shape}")
+    labels = jnp.asarray(data[1])
+    if not jnp.issubdtype(labels.dtype, jnp.integer) or labels.shape != x.shape[:1]:
+        raise ValueError(
+            f"data[1] (labels) must be integer class labels of shape ({x.shape[0]},), one per row of x; "
+            f"got dtype {labels.dtype}, shape {labels.shape}"
+        )
+    if int(jnp.min(labels)) < 0:
+        raise ValueError(f"data[1] (labels) must be integers >= 0; got the smallest {int(jnp.min(labels))}")
+    return x, labels.astype(jnp.int32)
 
 
 def _progress_bar(total: int, description: str):

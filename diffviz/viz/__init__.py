@@ -17,7 +17,7 @@ module                  what it draws
 ``plots_training``      chapter 6: the loss, learned against exact noise predictions
 ``plots_sampling``      chapter 7: samples against data, reverse paths, quality
 ``plots_bound``         chapter 8: the variational bound
-``plots_digits``        chapter 9: 8x8 digits
+``plots_digits``        chapter 9: 8x8 digits; chapter 13: digits by class, a guidance sweep
 ``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
@@ -51,7 +51,7 @@ from diffviz.viz.plots_2d import (
     snr_crossings,
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
-from diffviz.viz.plots_digits import plot_digit_grid
+from diffviz.viz.plots_digits import plot_digit_grid, plot_digits_by_class, plot_guidance_sweep
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
     plot_conditional_mean,
@@ -128,11 +128,13 @@ __all__ = [
     "plot_density_contours",
     "plot_diffusion_snapshot",
     "plot_digit_grid",
+    "plot_digits_by_class",
     "plot_eps_error_by_t",
     "plot_eps_vs_exact",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
     "plot_guidance_readouts",
+    "plot_guidance_sweep",
     "plot_guided_samples",
     "plot_ks_picture",
     "plot_labelled_mixture",

@@ -198,3 +198,85 @@ def plot_digit_grid(
     if title is not None:
         fig.suptitle(title, fontsize=10, y=1.0 - 0.3 * pad / fh, va="top")
     return fig
+
+
+def _class_array(name: str, samples, ndim: int, shape_text: str) -> np.ndarray:
+    """Samples grouped by leading axes, as float64 ``(..., 8, 8)`` with ``ndim`` leading axes."""
+    try:
+        arr = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of shape {shape_text}; got {type(samples).__name__}") from err
+    if arr.ndim == ndim + 1 and arr.shape[-1] == 64:
+        arr = arr.reshape(arr.shape[:-1] + DIGIT_SHAPE)
+    if arr.ndim != ndim + 2 or arr.shape[-2:] != DIGIT_SHAPE or 0 in arr.shape:
+        raise ValueError(f"{name} must have shape {shape_text} (64 pixels, or 8 x 8), none of them empty; got {np.shape(samples)}")
+    return _finite(name, arr)
+
+
+def _class_names(class_names, num_classes: int) -> list[str]:
+    if class_names is None:
+        return [str(k) for k in range(num_classes)]
+    return _texts("class_names", class_names, num_classes, "one per class, i.e. per row")
+
+
+def plot_digits_by_class(samples, *, class_names: Sequence[str] | None = None, title: str | None = None, cell_size: float = 0.62) -> Figure:
+    """Samples of a class-conditional model, one row per class.
+
+    Args:
+        samples: ``(K, m, 64)`` or ``(K, m, 8, 8)`` images in model units: ``m`` samples of
+            each of ``K`` classes (row ``k`` shows ``samples[k]``).
+        class_names: ``K`` texts to label the rows (default ``"0"``, ``"1"``, ...).
+        title: a title for the figure.
+        cell_size: the size of one image in inches.
+
+    Returns:
+        A figure drawn by :func:`plot_digit_grid`: image ``k * m + j`` (gid ``"digit:{k*m+j}"``)
+        is ``samples[k, j]``; the row labels have gids ``"row:{k}"``.
+    """
+    arr = _class_array("samples", samples, 2, "(K, m, 64)")
+    num_classes, per_class = arr.shape[:2]
+    names = _class_names(class_names, num_classes)
+    return plot_digit_grid(arr.reshape(-1, *DIGIT_SHAPE), ncols=per_class, row_labels=names, title=title, cell_size=cell_size)
+
+
+def plot_guidance_sweep(
+    samples, scales, *, class_names: Sequence[str] | None = None, title: str | None = None, cell_size: float = 0.62
+) -> Figure:
+    """A guidance sweep: one row per class, one group of columns per guidance scale ``w``.
+
+    Args:
+        samples: ``(K, S, 64)`` or ``(K, S, 8, 8)`` (one sample per class and scale), or
+            ``(K, S, m, 64)`` / ``(K, S, m, 8, 8)`` (``m`` samples per class and scale, side
+            by side): ``samples[k, s]`` drawn with class ``k`` at scale ``scales[s]``. Use the
+            same noise for every scale (the same key) so a row shows one digit changing with ``w``.
+        scales: the ``S`` guidance scales, finite numbers; each group of columns is titled
+            ``"w = ..."`` on the first row.
+        class_names: ``K`` texts to label the rows (default ``"0"``, ``"1"``, ...).
+        title: a title for the figure.
+        cell_size: the size of one image in inches.
+
+    Returns:
+        A figure drawn by :func:`plot_digit_grid`: row ``k`` holds ``samples[k, 0, :]``, then
+        ``samples[k, 1, :]``, ...; image gids ``"digit:{i}"`` in reading order, the column
+        titles ``"title:{i}"`` (empty past the first row), row labels ``"row:{k}"``.
+    """
+    shape_text = "(K, S, 64) or (K, S, m, 64)"
+    ndim, last = np.ndim(samples), (np.shape(samples) or (0,))[-1]
+    if ndim == 5 or (ndim == 4 and last == 64):  # m samples per class and scale
+        arr = _class_array("samples", samples, 3, shape_text)
+    else:
+        arr = _class_array("samples", samples, 2, shape_text)[:, :, None]
+    num_classes, num_scales, per_scale = arr.shape[:3]
+    try:
+        values = np.asarray(scales, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"scales must be {num_scales} finite numbers, one per column group; got {scales!r}") from err
+    if values.shape != (num_scales,) or not np.all(np.isfinite(values)):
+        raise ValueError(f"scales must be {num_scales} finite numbers, one per column group; got {scales!r}")
+    names = _class_names(class_names, num_classes)
+    ncols = num_scales * per_scale
+    first_row = [f"w = {w:g}" if j == 0 else "" for w in values for j in range(per_scale)]
+    titles = first_row + [""] * (ncols * (num_classes - 1))
+    return plot_digit_grid(
+        arr.reshape(-1, *DIGIT_SHAPE), ncols=ncols, titles=titles, row_labels=names, title=title, cell_size=cell_size
+    )
