@@ -9,7 +9,8 @@ diversity (mean pairwise Euclidean distance between samples of one class, averag
 classes, in model units; the real held-out digits' figure is printed beside it).
 
     .venv/bin/python benchmarks/digits_cfg.py                       # the recipe (benchmarks/README.md)
-    .venv/bin/python benchmarks/digits_cfg.py --steps 3000 --seeds 3 --figure /tmp/cfg.png
+    .venv/bin/python benchmarks/digits_cfg.py --seeds 3 --scales 0 1 3 7 --figure /tmp/cfg.png
+    .venv/bin/python benchmarks/digits_cfg.py --steps 3000 --lr 3e-3   # a longer run
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ def sample_sweep(key, graphdef, params, schedule, scales, per_class, num_steps):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--ema", type=float, default=0.995)
     parser.add_argument("--p-uncond", type=float, default=0.1)
     parser.add_argument("--steps-per-call", type=int, default=500)

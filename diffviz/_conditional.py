@@ -203,6 +203,7 @@ def conditional_eps_objective(schedule: Schedule, *, num_classes: int, p_uncond:
         labels = _drop_labels(k_drop, jnp.asarray(labels), num_classes, p_uncond)
         return _conditional_loss(k_loss, graphdef, params, schedule, x0, labels)
 
+    loss.num_classes = num_classes  # make_train_step passes it on, so fit can check labelled data's labels
     return loss
 
 

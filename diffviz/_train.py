@@ -177,6 +177,7 @@ def make_train_step(
         ema = jax.tree.map(lambda e, p: e + w * (p - e), state.ema_params, params)
         return TrainState(params, opt_state, ema, n), StepMetrics(loss, optax.tree.norm(grads))
 
+    step.num_classes = getattr(loss, "num_classes", None)  # labels must lie in 0..num_classes-1 (checked by fit)
     return step
 
 
@@ -243,7 +244,8 @@ def fit(
             be traceable, like :func:`diffviz.sample_moons`) or a data array ``(N, d)`` from
             which each batch draws ``batch_size`` rows at random. Labelled data (for
             :func:`~diffviz.conditional_eps_objective`): a pair of arrays ``(x (N, d),
-            labels (N,))`` (ints >= 0), whose batches are the pairs ``(x0, labels)`` of the
+            labels (N,))`` (ints >= 0; below ``K`` when the step's loss is
+            ``conditional_eps_objective(..., num_classes=K)``), whose batches are the pairs ``(x0, labels)`` of the
             same rows, or a sampler returning such a pair.
         batch_size: examples per step (a multiple of the device count to shard).
         num_steps: total steps.
@@ -260,7 +262,7 @@ def fit(
     if callable(data):
         sampler, data_array = data, jnp.zeros((0,), jnp.float32)
     elif isinstance(data, (tuple, list)):
-        data_array, sampler = _labelled_data(data), None
+        data_array, sampler = _labelled_data(data, getattr(step, "num_classes", None)), None
     else:
         data_array = v.data_array("data", data)
         if data_array.ndim != 2 or data_array.shape[0] < 1:
@@ -289,8 +291,9 @@ def fit(
     return state, (np.concatenate(losses) if losses else np.zeros((0,), np.float32))
 
 
-def _labelled_data(data) -> tuple[jax.Array, jax.Array]:
-    """``(x (N, d) float32, labels (N,) int32)``, checked: N >= 1, finite x, labels ints >= 0."""
+def _labelled_data(data, num_classes: int | None) -> tuple[jax.Array, jax.Array]:
+    """``(x (N, d) float32, labels (N,) int32)``, checked: N >= 1, finite x, labels ints >= 0
+    (and < ``num_classes`` when the step's loss says how many classes there are)."""
     if len(data) != 2:
         raise ValueError(f"data as a tuple must be the pair (x, labels); got {len(data)} entries")
     x = v.data_array("data[0] (x)", data[0])
@@ -304,6 +307,11 @@ def _labelled_data(data) -> tuple[jax.Array, jax.Array]:
         )
     if int(jnp.min(labels)) < 0:
         raise ValueError(f"data[1] (labels) must be integers >= 0; got the smallest {int(jnp.min(labels))}")
+    if num_classes is not None and int(jnp.max(labels)) >= num_classes:
+        raise ValueError(
+            f"data[1] (labels) must be class labels in 0..{num_classes - 1} (the loss's num_classes = {num_classes}); "
+            f"got the largest {int(jnp.max(labels))}"
+        )
     return x, labels.astype(jnp.int32)
 
 

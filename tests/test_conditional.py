@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 import diffviz as dv
@@ -89,13 +91,21 @@ def test_the_null_label_is_the_default_and_labels_broadcast():
 # --------------------------------------------------------------------------------------------
 
 
-def test_cfg_is_the_guided_combination_of_two_network_calls():
+_, GD, PARAMS = small_net()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0.0, 20.0, width=32), st.integers(0, K - 1), st.integers(1, 1000))
+def test_cfg_is_the_guided_combination_for_every_scale_class_and_step(w, c, t):
+    cond = np.asarray(dv.apply_denoiser(GD, PARAMS, X, t, c), np.float64)
+    uncond = np.asarray(dv.apply_denoiser(GD, PARAMS, X, t), np.float64)
+    got = np.asarray(dv.cfg_eps_fn(GD, PARAMS, c, w)(X, t))
+    want = (1 + w) * cond - w * uncond
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * (1 + w) * np.abs(cond).max())
+
+
+def test_cfg_special_cases_rows_and_continuous_time():
     _, gd, params = small_net()
-    cond = np.asarray(dv.apply_denoiser(gd, params, X, 300, 1), np.float64)
-    uncond = np.asarray(dv.apply_denoiser(gd, params, X, 300), np.float64)
-    for w in (0.0, 0.5, 3.0, 7):
-        got = np.asarray(dv.cfg_eps_fn(gd, params, 1, w)(X, 300))
-        np.testing.assert_allclose(got, (1 + w) * cond - w * uncond, rtol=1e-4, atol=1e-5)
     # w = 0 is the conditional predictor
     np.testing.assert_allclose(
         np.asarray(dv.cfg_eps_fn(gd, params, 2, 0.0)(X, 300)), np.asarray(dv.conditional_eps_fn(gd, params, 2)(X, 300)),
@@ -262,6 +272,7 @@ def test_fit_refuses_bad_labelled_data_and_the_plain_loss_a_labelled_batch():
         ((X, jnp.zeros(5, jnp.int32)), r"data\[1\] \(labels\) must be integer class labels of shape \(6,\)"),
         ((X, jnp.zeros(6)), r"data\[1\] \(labels\) must be integer class labels"),
         ((X, -jnp.ones(6, jnp.int32)), r"data\[1\] \(labels\) must be integers >= 0"),
+        ((X, jnp.full(6, K, jnp.int32)), r"data\[1\] \(labels\) must be class labels in 0\.\.2 \(the loss's num_classes = 3\); got the largest 3"),
         ((X, jnp.zeros(6, jnp.int32), X), "data as a tuple must be the pair"),
         ((X[:, 0], jnp.zeros(6, jnp.int32)), r"data\[0\] \(x\) must be an array of shape \(N, d\)"),
     ]:
