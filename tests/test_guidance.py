@@ -223,6 +223,9 @@ def test_guidance_readout_against_hand_computations():
     assert float(r.modes_covered) == 1.0
     one_mode = dv.guidance_readout(EIGHT, np.repeat(means[1:2], 20, axis=0), 0)
     np.testing.assert_allclose(float(one_mode.modes_covered), 1 / 3, rtol=1e-6)
+    # a mode with a sample or two, under a quarter of its fair share (1/3 of the samples), is not covered
+    few = np.concatenate([np.repeat(means[1:2], 30, axis=0), means[0:1], np.repeat(means[2:3], 8, axis=0)])
+    np.testing.assert_allclose(float(dv.guidance_readout(EIGHT, few, 0).modes_covered), 2 / 3, rtol=1e-6)
 
 
 # --- bad input -----------------------------------------------------------------------------------
