@@ -917,6 +917,62 @@ CASES["12_flow_matching"] = {
     ],
 }
 
+_CH13_GRAD = """
+def classifier_grad(x, t, c):
+    eps_uncond = dv.optimal_eps(schedule, toy.mixture, x, t)
+    eps_cond = dv.class_conditional_eps(schedule, toy, x, t, c)
+    return (eps_uncond - eps_cond) / jnp.sqrt(schedule.one_minus_alpha_bars[t])
+"""
+
+_CH13_SLOPE = """
+def slope(t):
+    abar = schedule.alpha_bars[t]
+    return 2 * jnp.sqrt(abar) * 0.95 / (abar * 0.3**2 + 1 - abar)
+"""
+
+CASES["13_guidance"] = {
+    "ch13_ex1": [
+        right(_CH13_GRAD),
+        right("""
+            def classifier_grad(x, t, c):  # the difference of two scores, in NumPy
+                own = dv.mixture_score(schedule, dv.class_mixture(toy, c), x, t)
+                every = dv.mixture_score(schedule, toy.mixture, x, t)
+                return np.asarray(own) - np.asarray(every)
+        """),
+        wrong(_CH13_GRAD.replace("(eps_uncond - eps_cond)", "(eps_cond - eps_uncond)"), "wrong sign"),
+        wrong(_CH13_GRAD.replace("/ jnp.sqrt(schedule.one_minus_alpha_bars[t])", "* jnp.sqrt(schedule.one_minus_alpha_bars[t])"), "do not multiply"),
+        wrong(_CH13_GRAD.replace("/ jnp.sqrt(schedule.one_minus_alpha_bars[t])", ""), "without dividing"),
+        wrong("classifier_grad = lambda x, t, c: None", NOT_DONE),
+    ],
+    "ch13_ex2": [
+        right(_CH13_SLOPE + "p_at_half = 1 / (1 + jnp.exp(-slope(300) * 0.5))"),
+        right("""
+            def slope(t):  # floats, not arrays
+                abar = float(schedule.alpha_bars[t])
+                return 2 * abar**0.5 * 0.95 / (0.09 * abar + 1 - abar)
+            p_at_half = np.asarray(dv.noisy_classifier(schedule, toy_1d, jnp.array([[0.5]]), 300))[0, 1:]  # shape (1,)
+        """),
+        wrong(_CH13_SLOPE.replace("2 * jnp.sqrt(abar)", "2 * abar"), "square root"),
+        wrong(_CH13_SLOPE.replace("2 * jnp.sqrt(abar) * 0.95", "2 * 0.95"), "clean means"),
+        wrong(_CH13_SLOPE.replace("return 2 *", "return 1 *"), "half the right one"),
+        wrong(_CH13_SLOPE.replace("(abar * 0.3**2 + 1 - abar)", "0.3**2"), "clean variance"),
+        wrong("slope = lambda t: None", NOT_DONE),
+        wrong(_CH13_SLOPE + "p_at_half = 1 / (1 + jnp.exp(slope(300) * 0.5))", "class 0"),
+        wrong(_CH13_SLOPE + "p_at_half = 1 / (1 + jnp.exp(-slope(0) * 0.5))", "clean classifier"),
+        wrong("p_at_half = ...", NOT_DONE),
+    ],
+    "ch13_ex3": [
+        right("spread_grows = False\nfavoured_mode = 1\nlog_likelihood_rises = False"),
+        right("spread_grows = np.bool_(False)\nfavoured_mode = np.int64(1)\nlog_likelihood_rises = np.bool_(False)"),
+        wrong("spread_grows = True", "shrinks"),
+        wrong("favoured_mode = 0", "borders another class"),
+        wrong("favoured_mode = 2", "borders another class"),
+        wrong("favoured_mode = 45", "should be 0, 1 or 2"),
+        wrong("log_likelihood_rises = True", "so it falls"),
+        wrong("spread_grows = ...", NOT_DONE),
+    ],
+}
+
 # --- the tests -----------------------------------------------------------------------------------
 
 GRADED = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if questions(nbformat.read(p, as_version=4)))

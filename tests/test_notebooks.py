@@ -43,6 +43,7 @@ CHAPTERS = {  # notebook -> the explorers it builds (cells that need a live kern
     "02_forward_process_1d.ipynb": ("forward_1d_explorer",),
     "03_closed_form_and_schedules.ipynb": ("schedule_explorer",),
     "12_flow_matching.ipynb": ("interpolant_explorer",),
+    "13_guidance.ipynb": ("guidance_explorer",),
 }
 
 
@@ -165,6 +166,7 @@ PLAYER_FOR = {
     "score_field_explorer": "score_field_scrubber_html",
     "eps_explorer": "eps_scrubber_html",
     "interpolant_explorer": "interpolant_scrubber_html",
+    "guidance_explorer": "guidance_scrubber_html",
 }
 EXPLORER_CALL = re.compile(r"\bdv\.(\w+_explorer)\(")
 HIDING_TAGS = {"widget", "remove-cell", "remove-output", "hide-output", "remove-input"}

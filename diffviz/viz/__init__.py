@@ -24,6 +24,8 @@ module                  what it draws
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
 ``widgets_flow``        the live explorer of chapter 12
+``plots_guidance``      chapter 13: labelled mixtures, the noisy classifier, guided samples, the tilted density
+``widgets_guidance``    the live guidance-scale explorer of chapter 13
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
@@ -65,6 +67,14 @@ from diffviz.viz.plots_gaussian import (
     plot_mixture_1d,
     plot_posterior_check,
 )
+from diffviz.viz.plots_guidance import (
+    guidance_scrubber_html,
+    plot_guidance_readouts,
+    plot_guided_samples,
+    plot_labelled_mixture,
+    plot_noisy_classifier,
+    plot_tilted_gap,
+)
 from diffviz.viz.plots_mistakes import plot_ks_picture, plot_noise_variance, plot_reverse_step_check
 from diffviz.viz.plots_reverse_2d import (
     plot_2d_paths,
@@ -91,6 +101,7 @@ from diffviz.viz.widgets_2d import (
     score_field_explorer,
 )
 from diffviz.viz.widgets_flow import InterpolantExplorer, interpolant_explorer
+from diffviz.viz.widgets_guidance import GuidanceExplorer, guidance_explorer, guided_sweep
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
 
 __all__ = [
@@ -101,6 +112,7 @@ __all__ = [
     "Forward2DLive",
     "GaussianConditioningExplorer",
     "GaussianConditioningLive",
+    "GuidanceExplorer",
     "InterpolantExplorer",
     "Reverse2DLive",
     "ScheduleExplorer",
@@ -117,6 +129,9 @@ __all__ = [
     "gaussian_conditioning_explorer",
     "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
+    "guidance_explorer",
+    "guidance_scrubber_html",
+    "guided_sweep",
     "interpolant_explorer",
     "interpolant_scrubber_html",
     "plot_2d_paths",
@@ -135,11 +150,15 @@ __all__ = [
     "plot_flow_paths",
     "plot_gaussian_conditioning",
     "plot_gaussian_fact",
+    "plot_guidance_readouts",
     "plot_guidance_sweep",
+    "plot_guided_samples",
     "plot_ks_picture",
+    "plot_labelled_mixture",
     "plot_loss_curve",
     "plot_mixture_1d",
     "plot_noise_variance",
+    "plot_noisy_classifier",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
@@ -154,6 +173,7 @@ __all__ = [
     "plot_score_field",
     "plot_snapshot_grid",
     "plot_snr_thresholds",
+    "plot_tilted_gap",
     "random_walk_mixture",
     "reverse_2d_live",
     "reverse_animation_html",
