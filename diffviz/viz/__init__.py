@@ -19,9 +19,11 @@ module                  what it draws
 ``plots_bound``         chapter 8: the variational bound
 ``plots_digits``        chapter 9: 8x8 digits
 ``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
+``plots_continuous``    chapter 11: ODE against SDE paths, the sampler family by NFE
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``widgets_continuous``  the live explorer of chapter 11
 ``live``                explorers computed in the browser, no kernel (chapter 2)
 ``live_schedules``      the same for chapter 3's schedules
 ======================  ==============================================================
@@ -49,6 +51,7 @@ from diffviz.viz.plots_2d import (
     snr_crossings,
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
+from diffviz.viz.plots_continuous import plot_ode_sde_paths, solver_scrubber_html
 from diffviz.viz.plots_digits import plot_digit_grid
 from diffviz.viz.plots_gaussian import (
     gaussian_conditioning_scrubber_html,
@@ -83,6 +86,7 @@ from diffviz.viz.widgets_2d import (
     gaussian_conditioning_explorer,
     score_field_explorer,
 )
+from diffviz.viz.widgets_continuous import SolverExplorer, solver_explorer
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
 
 __all__ = [
@@ -94,6 +98,7 @@ __all__ = [
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
+    "SolverExplorer",
     "density_grid",
     "diffusion_2d_animation_html",
     "diffusion_2d_explorer",
@@ -121,6 +126,7 @@ __all__ = [
     "plot_loss_curve",
     "plot_mixture_1d",
     "plot_noise_variance",
+    "plot_ode_sde_paths",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
@@ -144,4 +150,6 @@ __all__ = [
     "score_field_scrubber_html",
     "snapshot_scrubber_html",
     "snr_crossings",
+    "solver_explorer",
+    "solver_scrubber_html",
 ]
