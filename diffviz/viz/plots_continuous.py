@@ -97,16 +97,17 @@ class _SolverPanel:
         xs, density = density_grid  # from _data_density_grid(mixture, lim, G): computed once, shared by every panel
         _mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid="density", labels=False, color=EXACT, width=0.6, zorder=4)
         self.points = ax.scatter([], [], s=2 if compact else 3, color=PARTICLES_DARK, alpha=0.5, lw=0, zorder=3, gid="samples")
+        self.points.set_in_layout(False)  # points beyond the axes are clipped: they must not move the layout
         _square(ax, lim, small=compact)
-        self.title = ax.set_title(" \n ", fontsize=8 if compact else 9)
+        self.title = ax.set_title(" \n \n ", fontsize=8 if compact else 9)
         self.lim = lim
 
     def show(self, label: str, nfe: int, samples: np.ndarray, ratio: float | None) -> None:
         self.points.set_offsets(samples)
         outside = int(np.sum(np.max(np.abs(samples), axis=1) > self.lim))
         score = "" if ratio is None else f", SW1 {ratio:.2f}x floor"
-        extra = f"; {outside} beyond the axes" if outside else ""
-        self.title.set_text(f"{label}\nNFE {nfe}{score}{extra}")
+        extra = f"{outside} beyond the axes" if outside else " "  # a third line always: the layout stays put
+        self.title.set_text(f"{label}\nNFE {nfe}{score}\n{extra}")
 
 
 def _solver_inputs(samples, nfes, scores) -> tuple[dict[str, np.ndarray], list[int], dict[str, np.ndarray] | None]:
@@ -136,7 +137,7 @@ def solver_scrubber_html(
     scores=None,
     ncols: int = 5,
     lim: float = 2.6,
-    panel_size: tuple[float, float] = (2.3, 2.5),
+    panel_size: tuple[float, float] = (2.4, 2.9),
     dpi: float = 80,
     interval_ms: int = 700,
 ) -> str:
