@@ -44,7 +44,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "classroom.py"
-CLASSROOM_CHAPTERS = ["02", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13"]
+CLASSROOM_CHAPTERS = ["02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13"]
 GRADED = "03"  # one of the quicker chapters (about 20 s to execute)
 BEGIN = re.compile(r"#\s+BEGIN\s+(QUESTION|SOLUTION|TESTS)\b", re.I)
 END = re.compile(r"#\s+END\s+(QUESTION|SOLUTION|TESTS)\b", re.I)

@@ -856,6 +856,82 @@ CASES["10_common_mistakes"] = {
     ],
 }
 
+CASES["11_continuous_time"] = {
+    "ch11_ex1": [
+        right("score_from_eps = lambda eps, t: -eps / jnp.sqrt(dv.continuous_one_minus_alpha_bar(schedule, t))"),
+        right("""
+            def score_from_eps(eps, t):  # through alpha-bar itself, in NumPy
+                abar = float(dv.continuous_alpha_bar(schedule, t))
+                return -np.asarray(eps) / np.sqrt(1.0 - abar)
+        """),
+        wrong("score_from_eps = lambda eps, t: -eps / dv.continuous_one_minus_alpha_bar(schedule, t)", "standard deviation"),
+        wrong("score_from_eps = lambda eps, t: eps / jnp.sqrt(dv.continuous_one_minus_alpha_bar(schedule, t))", "sign"),
+        wrong("score_from_eps = lambda eps, t: -eps / jnp.sqrt(dv.continuous_alpha_bar(schedule, t))", "sqrt(abar(t))"),
+        wrong("score_from_eps = lambda eps, t: -eps / jnp.sqrt(schedule.one_minus_alpha_bars[int(t * schedule.T)])", "continuous-time"),
+        wrong("score_from_eps = lambda eps, t: None", NOT_DONE),
+    ],
+    "ch11_ex2": [
+        right("""
+            def my_euler_step(x, t, s):
+                beta = dv.continuous_beta(schedule, t)
+                score = -eps_bimodal(x, t) / jnp.sqrt(1 - dv.continuous_alpha_bar(schedule, t))
+                return x - (s - t) * 0.5 * beta * (x + score)
+        """),
+        right("my_euler_step = lambda x, t, s: x + (s - t) * dv.probability_flow_drift(schedule, x, eps_bimodal(x, t), t)"),
+        wrong("""
+            def my_euler_step(x, t, s):
+                beta = dv.continuous_beta(schedule, t)
+                return x + (t - s) * -0.5 * beta * (x - eps_bimodal(x, t) / jnp.sqrt(1 - dv.continuous_alpha_bar(schedule, t)))
+        """, "forwards"),
+        wrong("""
+            def my_euler_step(x, t, s):
+                beta = dv.continuous_beta(schedule, t)
+                return x + (s - t) * (-0.5 * beta * x + beta * eps_bimodal(x, t) / jnp.sqrt(1 - dv.continuous_alpha_bar(schedule, t)))
+        """, "reverse SDE"),
+        wrong("""
+            def my_euler_step(x, t, s):
+                beta = dv.continuous_beta(schedule, t)
+                return x + (s - t) * -0.5 * beta * (x - eps_bimodal(x, t) / (1 - dv.continuous_alpha_bar(schedule, t)))
+        """, "standard deviation"),
+        wrong("""
+            def my_euler_step(x, t, s):
+                beta = dv.continuous_beta(schedule, t)
+                return x + (s - t) * -beta * (x - eps_bimodal(x, t) / jnp.sqrt(1 - dv.continuous_alpha_bar(schedule, t)))
+        """, "factor 1/2"),
+        wrong("my_euler_step = lambda x, t, s: None", NOT_DONE),
+    ],
+    "ch11_ex3": [
+        right("heun_nfe = lambda num_steps: 2 * num_steps\npc_nfe = lambda n, c: n + n * c\neuler_steps_same_cost = 50"),
+        right("""
+            def heun_nfe(num_steps):
+                return int(np.int64(num_steps) * 2)
+            def pc_nfe(num_steps, corrector_steps):
+                return sum(1 + corrector_steps for _ in range(num_steps))
+            euler_steps_same_cost = np.int64(50)
+        """),
+        wrong("heun_nfe = lambda num_steps: 2 * (num_steps + 1)", "no step evaluates at the last one"),
+        wrong("heun_nfe = lambda num_steps: 2 * num_steps - 1", "nothing is shared"),
+        wrong("heun_nfe = lambda num_steps: num_steps", "Euler's count"),
+        wrong("heun_nfe = lambda num_steps: None", NOT_DONE),
+        wrong("euler_steps_same_cost = 25", "half of"),
+        wrong("euler_steps_same_cost = 12", "the other way round"),
+        wrong("euler_steps_same_cost = ...", NOT_DONE),
+        wrong("pc_nfe = lambda n, c: n * c", "predictor"),
+        wrong("pc_nfe = lambda n, c: n + c", "after every step"),
+        wrong("pc_nfe = lambda n, c: n * (2 + c)", "not a Heun step"),
+        wrong("pc_nfe = lambda n, c: None", NOT_DONE),
+    ],
+    "ch11_ex4": [
+        right("predicted_left_share = 0.25"),
+        right("predicted_left_share = np.float32(1 / 4)"),
+        right("predicted_left_share = 0.24  # a quarter, minus the walkers just right of 0"),
+        wrong("predicted_left_share = 0.8", "true weight"),
+        wrong("predicted_left_share = 0.5", "uniform on [-1, 3]"),
+        wrong("predicted_left_share = 0.75", "left bump"),
+        wrong("predicted_left_share = ...", NOT_DONE),
+    ],
+}
+
 _COSINE_LOSS = """
 def cosine_cfm_loss(key, v_fn, x0):
     k_t, k_eps = jax.random.split(key)

@@ -42,6 +42,7 @@ ALLOWED_IMPORTS = {"diffviz", "numpy", "jax", "matplotlib", "IPython.display", "
 CHAPTERS = {  # notebook -> the explorers it builds (cells that need a live kernel)
     "02_forward_process_1d.ipynb": ("forward_1d_explorer",),
     "03_closed_form_and_schedules.ipynb": ("schedule_explorer",),
+    "11_continuous_time.ipynb": ("solver_explorer",),
     "12_flow_matching.ipynb": ("interpolant_explorer",),
     "13_guidance.ipynb": ("guidance_explorer",),
 }
@@ -165,6 +166,7 @@ PLAYER_FOR = {
     "gaussian_conditioning_explorer": "gaussian_conditioning_scrubber_html",
     "score_field_explorer": "score_field_scrubber_html",
     "eps_explorer": "eps_scrubber_html",
+    "solver_explorer": "solver_scrubber_html",
     "interpolant_explorer": "interpolant_scrubber_html",
     "guidance_explorer": "guidance_scrubber_html",
 }

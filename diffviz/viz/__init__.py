@@ -19,14 +19,16 @@ module                  what it draws
 ``plots_bound``         chapter 8: the variational bound
 ``plots_digits``        chapter 9: 8x8 digits; chapter 13: digits by class, a guidance sweep
 ``plots_mistakes``      chapter 10: the KS picture, a reused key, too big a reverse step
+``plots_continuous``    chapter 11: ODE against SDE paths, the sampler family by NFE
 ``plots_flow``          chapter 12: interpolants side by side, flow paths and couplings
+``plots_guidance``      chapter 13: labelled mixtures, the noisy classifier, guided samples, the tilted density
 ``widgets_1d``          live explorers of chapters 2 and 3
 ``widgets_2d``          live explorers of chapters 1, 4 and 5
 ``widgets_learning``    the live explorer of chapter 6
+``widgets_continuous``  the live explorer of chapter 11
 ``widgets_flow``        the live explorer of chapter 12
-``plots_guidance``      chapter 13: labelled mixtures, the noisy classifier, guided samples, the tilted density
 ``widgets_guidance``    the live guidance-scale explorer of chapter 13
-``live``                explorers computed in the browser, no kernel (chapter 2)
+``live``                explorers computed in the browser, no kernel (chapter 2; the shared page)
 ``live_schedules``      the same for chapter 3's schedules
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
 ``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian
@@ -57,6 +59,7 @@ from diffviz.viz.plots_2d import (
     snr_crossings,
 )
 from diffviz.viz.plots_bound import plot_bound_comparison, plot_bound_terms, plot_bound_vs_T
+from diffviz.viz.plots_continuous import plot_ode_sde_paths, solver_scrubber_html
 from diffviz.viz.plots_digits import plot_digit_grid, plot_digits_by_class, plot_guidance_sweep
 from diffviz.viz.plots_flow import interpolant_scrubber_html, plot_flow_paths
 from diffviz.viz.plots_gaussian import (
@@ -100,6 +103,7 @@ from diffviz.viz.widgets_2d import (
     gaussian_conditioning_explorer,
     score_field_explorer,
 )
+from diffviz.viz.widgets_continuous import SolverExplorer, solver_explorer
 from diffviz.viz.widgets_flow import InterpolantExplorer, interpolant_explorer
 from diffviz.viz.widgets_guidance import GuidanceExplorer, guidance_explorer, guided_sweep
 from diffviz.viz.widgets_learning import EpsExplorer, eps_explorer
@@ -118,6 +122,7 @@ __all__ = [
     "ScheduleExplorer",
     "ScheduleLive",
     "ScoreFieldExplorer",
+    "SolverExplorer",
     "density_grid",
     "diffusion_2d_animation_html",
     "diffusion_2d_explorer",
@@ -159,6 +164,7 @@ __all__ = [
     "plot_mixture_1d",
     "plot_noise_variance",
     "plot_noisy_classifier",
+    "plot_ode_sde_paths",
     "plot_particle_paths",
     "plot_posterior_check",
     "plot_prior_kl",
@@ -184,4 +190,6 @@ __all__ = [
     "score_field_scrubber_html",
     "snapshot_scrubber_html",
     "snr_crossings",
+    "solver_explorer",
+    "solver_scrubber_html",
 ]
