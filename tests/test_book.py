@@ -15,8 +15,11 @@ Two kinds of test:
   without Otter-Grader's markers, the download button
   must serve the chapter as a valid ``.ipynb``, and the launch buttons must open this chapter
   in the repository that book.yml names (whatever owner it has; it is a placeholder until the
-  repository is public). On the forward-process chapter a screenshot is saved to
-  ``_build/artefacts/chapter02.png``.
+  repository is public). On chapters 1-5 every live explorer (an output computed in the browser,
+  found on the page as an iframe whose page defines ``window.diffvizLive``) must answer every
+  slider, menu and toggle with a redraw and a new picture, show no NaN, and compute the numbers
+  diffviz computes (tests/test_live*.py's checks). On the forward-process chapter a screenshot is
+  saved to ``_build/artefacts/chapter02.png``.
 
 The browser tests are skipped, with the reason, when /usr/bin/chromium, the Python
 ``playwright`` package (the ``book`` extra) or the built site is missing. CI installs
@@ -31,6 +34,7 @@ import fnmatch
 import functools
 import http.server
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -721,5 +725,153 @@ def test_chapter_players_solutions_download_and_launch_work(browser, site_url, s
         assert any(u.startswith(f"{launch['binderhub_url']}/v2/gh/{repo}/{branch}?") and f"notebooks/{stem}.ipynb" in u
                    for u in links)  # fmt: skip
         assert errors == [], f"console errors on {stem}: {errors}"
+    finally:
+        page.close()
+
+
+# --- the live explorers (issue 18): computed in the browser, on the built pages ------------------
+
+LIVE_CHAPTERS = [s for s in chapter_ids() if 1 <= int(s[:2]) <= 5]  # each has at least one live explorer
+LIVE_FRAME = "iframe[srcdoc*='window.diffvizLive']"  # a self-contained output whose page defines window.diffvizLive
+LIVE_CALL = re.compile(r"^dv\.\w+_live\(", re.MULTILINE)  # a cell whose output is a live explorer
+LIVE_CONTROLS = "input[type=range], select, input[type=checkbox]"
+PICTURES_JS = "() => [...document.querySelectorAll('canvas')].map(c => c.toDataURL())"
+PAYLOAD_JS = "() => JSON.parse(document.getElementById('diffviz-data').textContent)"
+SHOWN_JS = "() => document.body.innerText"
+
+
+def test_chapters_1_to_5_each_build_a_live_explorer():
+    """The browser test below runs on LIVE_CHAPTERS and fails a page without a live explorer; here a
+    chapter that drops its ``dv.*_live(...)`` cell, or leaves the list, fails without a build."""
+    assert [int(s[:2]) for s in LIVE_CHAPTERS] == [1, 2, 3, 4, 5]
+    for stem in LIVE_CHAPTERS:
+        cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
+        shown = [c for c in cells if c["cell_type"] == "code" and LIVE_CALL.search("".join(c["source"]))
+                 and "widget" not in c.get("metadata", {}).get("tags", [])]  # fmt: skip
+        assert shown, f"{stem}: no cell shows a live explorer (dv.*_live(...))"
+
+
+def finite_numbers(value) -> bool:
+    """Every number in a (nested) snapshot is finite (Playwright hands NaN and Infinity over as floats)."""
+    if isinstance(value, dict):
+        return all(finite_numbers(v) for v in value.values())
+    if isinstance(value, list):
+        return all(finite_numbers(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def live_agreement(frame) -> str:
+    """Compare the numbers a live explorer on a built page computes now with diffviz's, through
+    the checks of tests/test_live*.py; return what was compared. The kind of explorer is read from
+    its data (the JSON payload the Python side hands over)."""
+    import numpy as np
+    import test_live
+    import test_live_2d
+    import test_live_schedules
+
+    p = frame.evaluate(PAYLOAD_JS)
+    if "z1" in p:  # chapter 1: conditioning (the slice's points depend on the chapter's key: formula only)
+        from diffviz.viz.plots_gaussian import _conditional_gaussian
+
+        snap = frame.evaluate("xs => window.diffvizLive.snapshot(xs)", [])
+        mean, variance = _conditional_gaussian(np.zeros(2), np.array([[1.0, snap["rho"]], [snap["rho"], 1.0]]), snap["a"])
+        assert snap["mean"] == pytest.approx(mean, rel=1e-5, abs=1e-12) and snap["variance"] == pytest.approx(variance, rel=1e-5)
+        return "conditional mean and variance"
+    if "names" in p:  # chapter 3: schedules
+        T = frame.evaluate("() => window.diffvizLive.snapshot([]).T")
+        ts = test_live_schedules.times(T)
+        snap = frame.evaluate("ts => window.diffvizLive.snapshot(ts)", ts)
+        py = test_live_schedules.python_numbers(snap["schedule"], T, ts)  # (its KL is for that file's x0)
+        for key in ("abar", "rest", "snr"):
+            assert snap[key] == pytest.approx(py[key], rel=test_live_schedules.RTOL), (snap["schedule"], T, key)
+        make = {"linear": diffviz.linear_schedule, "cosine": diffviz.cosine_schedule,
+                "constant": lambda T: diffviz.constant_schedule(p["beta"], T)}
+        x0 = np.full(p["x0_size"], math.sqrt(p["x0_sum_sq"] / p["x0_size"]), np.float32)  # the KL sees only these two
+        assert snap["kl"] == pytest.approx(float(diffviz.prior_kl(make[snap["schedule"]](T), x0)), rel=1e-5)
+        return "alpha-bar, 1 - alpha-bar, SNR, prior KL"
+    if "datasets" in p:  # chapter 4: 2-D forward process
+        snap = test_live_2d.snap(frame)
+        s = test_live_2d.schedule(snap["schedule"], p["T"])
+        assert snap["abar"] == pytest.approx(float(s.alpha_bars[snap["t"]]), rel=test_live_2d.RTOL)
+        assert snap["rest"] == pytest.approx(float(s.one_minus_alpha_bars[snap["t"]]), rel=test_live_2d.RTOL)
+        if "mean" in snap and p["T"] == 1000:  # the eight Gaussians with their density on
+            test_live_2d.assert_agrees(snap, snap["schedule"])
+            return "alpha-bar, 1 - alpha-bar, the exact mixture's moments and density"
+        return "alpha-bar, 1 - alpha-bar"
+    if "x_T" in p:  # chapter 5: the exact reverse process
+        test_live_2d.assert_agrees(test_live_2d.snap(frame), p["schedule"])
+        return "alpha-bar, beta, the exact mixture's moments, density and eps*"
+    if "eps" in p and "beta" in p:  # chapter 2: 1-D forward process
+        test_live.assert_agrees(test_live.snapshot(frame))
+        return "alpha-bar, the marginal mean and variance, the density"
+    raise AssertionError(f"a live explorer of an unknown kind (payload keys {sorted(p)})")
+
+
+def move_live_control(page, frame, control) -> str:
+    """Move one control of a live explorer as a reader would: a slider by the keyboard (left at
+    its right end), a menu to another option, a toggle with Space. Returns its name."""
+    tag, kind, name = control.evaluate("e => [e.tagName.toLowerCase(), e.type, e.id || e.getAttribute('aria-label')]")
+    control.scroll_into_view_if_needed()
+    if tag == "select":
+        current = control.input_value()
+        other = next(v for v in control.evaluate("e => [...e.options].map(o => o.value)") if v != current)
+        control.select_option(other)
+        return f"{name} ({current} -> {other})"
+    control.focus()
+    if kind == "checkbox":
+        before = control.is_checked()
+        page.keyboard.press("Space")
+        return f"{name} (checked: {before} -> {control.is_checked()})"
+    before = control.input_value()
+    page.keyboard.press("ArrowRight")
+    if control.input_value() == before:  # at its right end
+        page.keyboard.press("ArrowLeft")
+    return f"{name} ({before} -> {control.input_value()})"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("stem", LIVE_CHAPTERS)
+def test_every_live_control_redraws_and_agrees_with_python(browser, site_url, stem):
+    """Every live explorer on the page (found on the page, not listed here) answers every one of its
+    sliders, menus and toggles: a redraw, a different picture and state, nothing NaN shown, and the
+    numbers it computes agree with diffviz's. No console error, no request to another host."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from test_live import draws, wait_redrawn
+
+    page, errors, requests = open_page(browser, f"{site_url}/notebooks/{stem}.html")
+    try:
+        frames = page.locator(LIVE_FRAME).element_handles()
+        assert frames, f"{stem}: no live explorer on the page (issue 18: chapters 1-5 have one)"
+        moved = []
+        for handle in frames:
+            handle.scroll_into_view_if_needed()
+            frame = handle.content_frame()
+            frame.wait_for_function("() => window.diffvizLive && window.diffvizLive.draws > 0 && window.diffvizLive.ready !== false",
+                                    timeout=120_000)  # fmt: skip
+            live_agreement(frame)
+            controls = frame.locator(LIVE_CONTROLS).all()
+            assert controls, f"{stem}: a live explorer without a control"
+            for control in controls:
+                if control.is_disabled():  # a toggle may be off where it means nothing (no density for a data set)
+                    assert control.get_attribute("type") == "checkbox", f"{stem}: a disabled slider or menu"
+                    continue
+                pictures, n = frame.evaluate(PICTURES_JS), draws(frame)
+                state = frame.evaluate("() => JSON.stringify(window.diffvizLive.snapshot())")
+                what = move_live_control(page, frame, control)
+                try:
+                    wait_redrawn(frame, n)
+                except PlaywrightTimeout:
+                    pytest.fail(f"{stem}: {what}: the explorer did not redraw")
+                frame.wait_for_function("() => window.diffvizLive.ready !== false", timeout=120_000)
+                assert frame.evaluate(PICTURES_JS) != pictures, f"{stem}: {what}: the picture did not change"
+                after = frame.evaluate("() => window.diffvizLive.snapshot()")
+                assert json.dumps(after) != state, f"{stem}: {what}: the explorer's state did not change"
+                assert finite_numbers(after), f"{stem}: {what}: {after}"
+                shown = frame.evaluate(SHOWN_JS)
+                assert "NaN" not in shown and "Infinity" not in shown, f"{stem}: {what}: {shown}"
+                moved.append(f"{what}: {live_agreement(frame)}")
+        assert errors == [], f"console errors on {stem}: {errors}"
+        assert foreign_requests(requests) == [], f"{stem} requested other hosts"
+        print(f"{stem}: {len(frames)} live explorer(s); moved and checked: {moved}")
     finally:
         page.close()
