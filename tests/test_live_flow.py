@@ -20,6 +20,7 @@ from test_live import (  # noqa: F401  (chromium: a fixture)
     chromium,
     draws,
     host_page,
+    one_page_book,
     opened,
     self_contained_fallback_alt,
     wait_redrawn,
@@ -233,3 +234,20 @@ def test_out_of_range_saved_state_is_clamped_and_flagged(chromium, explorer, tmp
 @pytest.mark.browser
 def test_without_javascript_the_static_picture_shows_with_its_alt_text(chromium, url, explorer):  # noqa: F811
     assert_fallback_shows_without_javascript(chromium, url, explorer.alt_text, min_width=250)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_live_in_a_one_page_jupyter_book_built_offline(chromium, explorer, tmp_path):  # noqa: F811
+    """The book's route (test_live's one-page book): from file:, the slider answers, at 390 px too."""
+    url = one_page_book(tmp_path, explorer.html, repr(explorer), "dv.interpolant_live(key)")
+    for width in (1280, 390):
+        with opened(chromium, url, width=width) as (page, frame, errors, foreign):
+            n = draws(frame)
+            frame.focus("#s-t")
+            page.keyboard.press("ArrowRight")
+            wait_redrawn(frame, n)
+            assert snap(frame)["t"] == pytest.approx(0.51)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            assert foreign == []
+            assert [e for e in errors if "srcdoc" in e] == []  # (the bare book's theme logs errors of its own)
