@@ -4,7 +4,8 @@
 chapter 4's diffviz.forward_2d_live (slider t; the eight Gaussians, with the exact density's
 heat map, and the swiss roll), ``reverse_2d`` chapter 5's diffviz.reverse_2d_live (slider t,
 timed after the browser has run the chain once; a press that enters a new block of 10 steps
-reruns up to 9 steps). Each explorer's output (10,000 particles by default) is written into a host page and opened
+reruns up to 9 steps), ``interpolant`` chapter 12's diffviz.interpolant_live (slider t, VP and
+linear interpolants of the two moons). Each explorer's output (10,000 particles by default) is written into a host page and opened
 from ``file:`` in Debian's headless Chromium (Playwright; no kernel, no server: the book and
 JupyterLab show the same output). For every press of an arrow key on a slider the page
 records, in its own clock (``performance.now()``):
@@ -116,6 +117,13 @@ def build(name: str, particles: int):
             frame.select_option("#s-dataset", "swiss roll")
 
         return live, [("t (eight Gaussians, heat map)", "#s-t", None), ("t (swiss roll)", "#s-t", swiss)]
+    if name == "interpolant":
+        live = dv.interpolant_live(key, n=particles, interpolant="vp", t=0.5)
+
+        def linear(frame):
+            frame.select_option("#s-interpolant", "linear")
+
+        return live, [("t (vp)", "#s-t", None), ("t (linear)", "#s-t", linear)]
     live = dv.reverse_2d_live(key, n=particles, t=500)
     return live, [("t (chain run)", "#s-t", "ready")]
 
@@ -126,7 +134,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--width", type=int, default=1280, help="viewport width in px (the page's column is at most 760)")
     parser.add_argument("--explorer", nargs="+", default=["forward_1d", "forward_2d", "reverse_2d"],
-                        choices=["conditioning", "forward_1d", "forward_2d", "reverse_2d"])  # fmt: skip
+                        choices=["conditioning", "forward_1d", "forward_2d", "interpolant", "reverse_2d"])  # fmt: skip
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright

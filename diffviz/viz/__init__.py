@@ -32,6 +32,7 @@ module                  what it draws
 ``live_schedules``      the same for chapter 3's schedules
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
 ``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian
+``live_flow``           the same for chapter 12's interpolants
 ======================  ==============================================================
 
 Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
@@ -41,6 +42,7 @@ and none imports the ``diffviz`` package itself.
 from diffviz.viz.live import Forward1DLive, forward_1d_live
 from diffviz.viz.live_2d import Forward2DLive, Reverse2DLive, forward_2d_live, reverse_2d_live
 from diffviz.viz.live_conditioning import GaussianConditioningLive, gaussian_conditioning_live
+from diffviz.viz.live_flow import InterpolantLive, interpolant_live
 from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
@@ -118,6 +120,7 @@ __all__ = [
     "GaussianConditioningLive",
     "GuidanceExplorer",
     "InterpolantExplorer",
+    "InterpolantLive",
     "Reverse2DLive",
     "ScheduleExplorer",
     "ScheduleLive",
@@ -138,6 +141,7 @@ __all__ = [
     "guidance_scrubber_html",
     "guided_sweep",
     "interpolant_explorer",
+    "interpolant_live",
     "interpolant_scrubber_html",
     "plot_2d_paths",
     "plot_2d_snapshot_grid",

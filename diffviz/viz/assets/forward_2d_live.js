@@ -15,18 +15,9 @@
   const eps = D.decodeInt16(data.eps, data.scale);
   const n = eps.length / 2;
   const x0 = {}, order = {}, starts = {};
-  for (const name of names) { // each data set's particles, sorted by the angle sector they start in
-    const x = D.decodeInt16(data.x0[name], data.scale);
-    const sector = new Int32Array(n), count = new Int32Array(SECTORS + 1);
-    for (let i = 0; i < n; i++) {
-      const a = (Math.atan2(x[2 * i + 1], x[2 * i]) + Math.PI) / (2 * Math.PI);
-      sector[i] = Math.min(SECTORS - 1, Math.floor(a * SECTORS));
-      count[sector[i] + 1] += 1;
-    }
-    for (let s = 0; s < SECTORS; s++) count[s + 1] += count[s];
-    const fill = count.slice(0, SECTORS), idx = new Int32Array(n);
-    for (let i = 0; i < n; i++) idx[fill[sector[i]]++] = i;
-    x0[name] = x; order[name] = idx; starts[name] = count;
+  for (const name of names) { // each data set's particles, grouped by the angle sector they start in
+    x0[name] = D.decodeInt16(data.x0[name], data.scale);
+    ({ order: order[name], starts: starts[name] } = D.sectorOrder(x0[name], SECTORS));
   }
   const tables = {};
   for (const s of schedules) tables[s] = window.diffvizSchedule(s, T, data);

@@ -9,7 +9,9 @@
 //   moments(mix, abar, rest): the mean and variance of each coordinate of q_t;
 //   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red);
 //   pointsLayer(): a function (u, groups) that draws groups of points ({xs, ys, rgba}) onto a uPlot's plot area;
-//   angleColour(i, k): [r, g, b] of angle sector i of k (a cyclic hue, as diffviz's figures colour points).
+//   angleColour(i, k): [r, g, b] of angle sector i of k (a cyclic hue, as diffviz's figures colour points);
+//   sectorOrder(x, k): points x (x0, y0, x1, ...) grouped by the angle sector (of k) they lie in:
+//       {order, starts}, particle order[j] for j in starts[s]..starts[s+1]-1 lies in sector s.
 window.diffviz2D = (function () {
   "use strict";
   const LOG_2PI = Math.log(2 * Math.PI);
@@ -157,5 +159,18 @@ window.diffviz2D = (function () {
     return hslRGB((360 * (i + 0.5)) / k, 0.85, lightness);
   }
 
-  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour };
+  function sectorOrder(x, k) {
+    const n = x.length / 2, sector = new Int32Array(n), starts = new Int32Array(k + 1);
+    for (let i = 0; i < n; i++) {
+      const a = (Math.atan2(x[2 * i + 1], x[2 * i]) + Math.PI) / (2 * Math.PI);
+      sector[i] = Math.min(k - 1, Math.floor(a * k));
+      starts[sector[i] + 1] += 1;
+    }
+    for (let s = 0; s < k; s++) starts[s + 1] += starts[s];
+    const fill = starts.slice(0, k), order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[fill[sector[i]]++] = i;
+    return { order, starts };
+  }
+
+  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder };
 })();
