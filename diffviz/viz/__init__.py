@@ -41,6 +41,7 @@ and none imports the ``diffviz`` package itself.
 from diffviz.viz.live import Forward1DLive, forward_1d_live
 from diffviz.viz.live_2d import Forward2DLive, Reverse2DLive, forward_2d_live, reverse_2d_live
 from diffviz.viz.live_conditioning import GaussianConditioningLive, gaussian_conditioning_live
+from diffviz.viz.live_guidance import GuidanceLive, guidance_live
 from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
@@ -117,6 +118,7 @@ __all__ = [
     "GaussianConditioningExplorer",
     "GaussianConditioningLive",
     "GuidanceExplorer",
+    "GuidanceLive",
     "InterpolantExplorer",
     "Reverse2DLive",
     "ScheduleExplorer",
@@ -135,6 +137,7 @@ __all__ = [
     "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
     "guidance_explorer",
+    "guidance_live",
     "guidance_scrubber_html",
     "guided_sweep",
     "interpolant_explorer",
