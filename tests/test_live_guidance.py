@@ -163,10 +163,13 @@ def test_slider_and_menu_redraw(chromium, url):  # noqa: F811
             assert s["w"] == w and picture(frame) != before, key
             spread.append(s["spread"])
         assert spread[2] < spread[1] < spread[3]  # guidance shrinks the spread: w = 10 < 3.5 < 0
-        runs = frame.evaluate("() => window.diffvizLive.runs")
+        frame.wait_for_function("() => window.diffvizLive.ready", timeout=120_000)
+        assert frame.evaluate("() => window.diffvizLive.runs") == 3 * 21  # every class and scale, once
+        n = draws(frame)
         frame.focus("#s-w")
-        page.keyboard.press("End")  # a scale seen before: no new run
-        assert frame.evaluate("() => window.diffvizLive.runs") == runs
+        page.keyboard.press("End")  # from the cache: redrawn, not rerun
+        wait_redrawn(frame, n)
+        assert frame.evaluate("() => window.diffvizLive.runs") == 3 * 21 and snap(frame)["w"] == 10.0
         for c in ("2", "1"):
             before, n = picture(frame), draws(frame)
             frame.select_option("#s-c", c)
