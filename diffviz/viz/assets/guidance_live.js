@@ -191,5 +191,6 @@
     guidedEps(points, t, c, w) { const [cc, call] = fields(c, t); return points.map(([x, y]) => Array.from(D.guidedEps(cc, call, w, x, y, new Float64Array(2)))); },
     samples(c, w, indices) { const x = samples(c, w); return indices.map((i) => [x[2 * i], x[2 * i + 1]]); },
     allSamples(c, w) { return Array.from(samples(c, w)); },
+    timeRun(c, w) { const t0 = performance.now(); readout(c, run(c, w)); return performance.now() - t0; }, // uncached: ms
   };
 })();
