@@ -114,13 +114,17 @@ def build(name: str, particles: int):
         return live, [("a", "#s-a", None), ("rho", "#s-rho", None)]
     if name == "forward_2d":
         live = dv.forward_2d_live(key, n=particles, dataset="eight Gaussians", t=100)
+
         def swiss(frame):
             frame.select_option("#s-dataset", "swiss roll")
 
         return live, [("t (eight Gaussians, heat map)", "#s-t", None), ("t (swiss roll)", "#s-t", swiss)]
     if name == "guidance":  # chapter 13: the first press on a fresh page reruns DDIM; then every scale is cached
         live = dv.guidance_live(key, n=min(particles, 3000), c=0, w=3.0)
-        return live, [("w (just opened: background runs under way)", "#s-w", None), ("w (cached, after the background runs)", "#s-w", "ready")]
+        return live, [
+            ("w (just opened: background runs under way)", "#s-w", None),
+            ("w (cached, after the background runs)", "#s-w", "ready"),
+        ]
     live = dv.reverse_2d_live(key, n=particles, t=500)
     return live, [("t (chain run)", "#s-t", "ready")]
 

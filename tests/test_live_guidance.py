@@ -62,7 +62,9 @@ def test_payload_is_the_start_and_the_labelled_toy(explorer):
     x_T = np.frombuffer(base64.b64decode(p["x_T"]), "<i2").astype(np.float32).reshape(-1, 2) * np.float32(live_2d.SCALE)
     np.testing.assert_array_equal(x_T, explorer.x_T)
     np.testing.assert_allclose(x_T, np.asarray(jax.random.normal(jax.random.key(13), (3000, 2))), atol=live_2d.SCALE / 2)
-    assert p["labels"] == [0, 0, 0, 1, 1, 1, 2, 2] and p["classes"] == 3 and (p["c"], p["w"], p["w_max"], p["w_step"]) == (0, 3.0, 10.0, 0.5)
+    assert (
+        p["labels"] == [0, 0, 0, 1, 1, 1, 2, 2] and p["classes"] == 3 and (p["c"], p["w"], p["w_max"], p["w_step"]) == (0, 3.0, 10.0, 0.5)
+    )
     assert p["steps"] == np.asarray(dv.ddim_timesteps(1000, 50)).tolist()
     assert np.asarray(p["mixture"]["stds"]) == pytest.approx(np.asarray(TOY.mixture.stds), rel=1e-7)
 
