@@ -1,11 +1,13 @@
-"""Key press to pixels for the kernel-free live explorers (chapters 2, 4 and 5) in Chromium.
+"""Key press to pixels for the kernel-free live explorers (chapters 1, 2, 4, 5 and 13) in Chromium.
 
 ``forward_1d`` is chapter 2's diffviz.forward_1d_live (sliders t and beta), ``forward_2d``
 chapter 4's diffviz.forward_2d_live (slider t; the eight Gaussians, with the exact density's
 heat map, and the swiss roll), ``reverse_2d`` chapter 5's diffviz.reverse_2d_live (slider t,
 timed after the browser has run the chain once; a press that enters a new block of 10 steps
 reruns up to 9 steps), ``interpolant`` chapter 12's diffviz.interpolant_live (slider t, VP and
-linear interpolants of the two moons). Each explorer's output (10,000 particles by default) is written into a host page and opened
+linear interpolants of the two moons), ``guidance`` chapter 13's diffviz.guidance_live (slider w, 3,000 points at
+most: on a fresh page each press is a new scale, one DDIM run of 50 steps; then after the page has
+run every scale in the background, a redraw). Each explorer's output (10,000 particles by default) is written into a host page and opened
 from ``file:`` in Debian's headless Chromium (Playwright; no kernel, no server: the book and
 JupyterLab show the same output). For every press of an arrow key on a slider the page
 records, in its own clock (``performance.now()``):
@@ -113,6 +115,7 @@ def build(name: str, particles: int):
         return live, [("a", "#s-a", None), ("rho", "#s-rho", None)]
     if name == "forward_2d":
         live = dv.forward_2d_live(key, n=particles, dataset="eight Gaussians", t=100)
+
         def swiss(frame):
             frame.select_option("#s-dataset", "swiss roll")
 
@@ -124,6 +127,12 @@ def build(name: str, particles: int):
             frame.select_option("#s-interpolant", "linear")
 
         return live, [("t (vp)", "#s-t", None), ("t (linear)", "#s-t", linear)]
+    if name == "guidance":  # chapter 13: the first press on a fresh page reruns DDIM; then every scale is cached
+        live = dv.guidance_live(key, n=min(particles, 3000), c=0, w=3.0)
+        return live, [
+            ("w (just opened: background runs under way)", "#s-w", None),
+            ("w (cached, after the background runs)", "#s-w", "ready"),
+        ]
     live = dv.reverse_2d_live(key, n=particles, t=500)
     return live, [("t (chain run)", "#s-t", "ready")]
 
@@ -134,7 +143,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--width", type=int, default=1280, help="viewport width in px (the page's column is at most 760)")
     parser.add_argument("--explorer", nargs="+", default=["forward_1d", "forward_2d", "reverse_2d"],
-                        choices=["conditioning", "forward_1d", "forward_2d", "interpolant", "reverse_2d"])  # fmt: skip
+                        choices=["conditioning", "forward_1d", "forward_2d", "guidance", "interpolant", "reverse_2d"])  # fmt: skip
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -152,7 +161,7 @@ def main() -> None:
                 f'</head><body style="margin:0 auto;max-width:760px">{live.html}</body></html>',
                 encoding="utf-8",
             )
-            print(f"{name}: {args.particles:,} particles; output {len(live.html.encode()) / 1e3:.0f} kB")
+            print(f"{name}: {getattr(live, 'n', args.particles):,} particles; output {len(live.html.encode()) / 1e3:.0f} kB")
             for label, selector, setup in sliders:
                 page, frame = open_explorer(browser, host.as_uri(), args.width)
                 if setup == "ready":
@@ -167,6 +176,9 @@ def main() -> None:
                     records.append(press(page, frame, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"))
                     page.wait_for_timeout(30)
                 summary(label, records, first)
+                if name == "guidance" and setup == "ready":  # what a scale not yet run costs: one DDIM run and its readout
+                    ms = [frame.evaluate("w => window.diffvizLive.timeRun(0, w)", 0.5 * k) for k in range(21)]
+                    print(f"  one DDIM run (50 steps) + readout, uncached: median {statistics.median(ms):5.1f} ms, max {max(ms):5.1f} ms")
                 page.close()
         browser.close()
 

@@ -15,7 +15,7 @@ Two kinds of test:
   without Otter-Grader's markers, the download button
   must serve the chapter as a valid ``.ipynb``, and the launch buttons must open this chapter
   in the repository that book.yml names (whatever owner it has; it is a placeholder until the
-  repository is public). On chapters 1-5 every live explorer (an output computed in the browser,
+  repository is public). On chapters 1-5, 12 and 13 every live explorer (an output computed in the browser,
   found on the page as an iframe whose page defines ``window.diffvizLive``) must answer every
   slider, menu and toggle with a redraw and a new picture, show no NaN, and compute the numbers
   diffviz computes (tests/test_live*.py's checks). On the forward-process chapter a screenshot is
@@ -731,7 +731,7 @@ def test_chapter_players_solutions_download_and_launch_work(browser, site_url, s
 
 # --- the live explorers (issue 18): computed in the browser, on the built pages ------------------
 
-LIVE_CHAPTERS = [s for s in chapter_ids() if 1 <= int(s[:2]) <= 5]  # each has at least one live explorer
+LIVE_CHAPTERS = [s for s in chapter_ids() if 1 <= int(s[:2]) <= 5 or int(s[:2]) in (12, 13)]  # each has a live explorer
 LIVE_FRAME = "iframe[srcdoc*='window.diffvizLive']"  # a self-contained output whose page defines window.diffvizLive
 LIVE_CALL = re.compile(r"^dv\.\w+_live\(", re.MULTILINE)  # a cell whose output is a live explorer
 LIVE_CONTROLS = "input[type=range], select, input[type=checkbox]"
@@ -740,10 +740,10 @@ PAYLOAD_JS = "() => JSON.parse(document.getElementById('diffviz-data').textConte
 SHOWN_JS = "() => document.body.innerText"
 
 
-def test_chapters_1_to_5_each_build_a_live_explorer():
+def test_the_live_chapters_each_build_a_live_explorer():
     """The browser test below runs on LIVE_CHAPTERS and fails a page without a live explorer; here a
     chapter that drops its ``dv.*_live(...)`` cell, or leaves the list, fails without a build."""
-    assert [int(s[:2]) for s in LIVE_CHAPTERS] == [1, 2, 3, 4, 5]
+    assert [int(s[:2]) for s in LIVE_CHAPTERS] == [1, 2, 3, 4, 5, 12, 13]
     for stem in LIVE_CHAPTERS:
         cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
         shown = [c for c in cells if c["cell_type"] == "code" and LIVE_CALL.search("".join(c["source"]))
@@ -798,6 +798,20 @@ def live_agreement(frame) -> str:
             test_live_2d.assert_agrees(snap, snap["schedule"])
             return "alpha-bar, 1 - alpha-bar, the exact mixture's moments and density"
         return "alpha-bar, 1 - alpha-bar"
+    if "x_T" in p and "labels" in p:  # chapter 13: guidance with the exact guided field
+        import test_live_guidance as g
+
+        snap = frame.evaluate("() => window.diffvizLive.snapshot()")
+        for t in (1000, 500, 40):
+            got = frame.evaluate("([x, t, c, w]) => window.diffvizLive.guidedEps(x, t, c, w)", [g.POINTS, t, snap["c"], snap["w"]])
+            want = diffviz.guided_eps(g.SCHEDULE, g.TOY, np.asarray(g.POINTS, np.float32), t, snap["c"], snap["w"])
+            np.testing.assert_allclose(got, np.asarray(want, np.float64), rtol=g.RTOL, atol=1e-6, err_msg=f"t = {t}, {snap}")
+        return "the exact guided eps at the shown class and scale"
+    if "interpolants" in p:  # chapter 12: interpolants
+        import test_live_flow
+
+        test_live_flow.assert_coefficients_agree(test_live_flow.snap(frame))
+        return "a(t), s(t) of the three interpolants"
     if "x_T" in p:  # chapter 5: the exact reverse process
         test_live_2d.assert_agrees(test_live_2d.snap(frame), p["schedule"])
         return "alpha-bar, beta, the exact mixture's moments, density and eps*"
@@ -841,7 +855,7 @@ def test_every_live_control_redraws_and_agrees_with_python(browser, site_url, st
     page, errors, requests = open_page(browser, f"{site_url}/notebooks/{stem}.html")
     try:
         frames = page.locator(LIVE_FRAME).element_handles()
-        assert frames, f"{stem}: no live explorer on the page (issue 18: chapters 1-5 have one)"
+        assert frames, f"{stem}: no live explorer on the page (issue 18: chapters 1-5, 12 and 13 have one)"
         moved = []
         for handle in frames:
             handle.scroll_into_view_if_needed()

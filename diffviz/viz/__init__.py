@@ -33,6 +33,7 @@ module                  what it draws
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
 ``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian
 ``live_flow``           the same for chapter 12's interpolants
+``live_guidance``       the same for chapter 13's guidance scale (exact guided field)
 ======================  ==============================================================
 
 Modules here import the maths modules (``diffviz._mixture``, ...), never the other way round,
@@ -43,6 +44,7 @@ from diffviz.viz.live import Forward1DLive, forward_1d_live
 from diffviz.viz.live_2d import Forward2DLive, Reverse2DLive, forward_2d_live, reverse_2d_live
 from diffviz.viz.live_conditioning import GaussianConditioningLive, gaussian_conditioning_live
 from diffviz.viz.live_flow import InterpolantLive, interpolant_live
+from diffviz.viz.live_guidance import GuidanceLive, guidance_live
 from diffviz.viz.live_schedules import ScheduleLive, schedule_live
 from diffviz.viz.plots_1d import (
     plot_closed_form_check,
@@ -119,6 +121,7 @@ __all__ = [
     "GaussianConditioningExplorer",
     "GaussianConditioningLive",
     "GuidanceExplorer",
+    "GuidanceLive",
     "InterpolantExplorer",
     "InterpolantLive",
     "Reverse2DLive",
@@ -138,6 +141,7 @@ __all__ = [
     "gaussian_conditioning_live",
     "gaussian_conditioning_scrubber_html",
     "guidance_explorer",
+    "guidance_live",
     "guidance_scrubber_html",
     "guided_sweep",
     "interpolant_explorer",

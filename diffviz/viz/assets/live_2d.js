@@ -6,6 +6,9 @@
 //   logDensity(c, x, y): log q_t(x, y), by log-sum-exp over the components (diffviz.mixture_log_prob);
 //   epsStar(c, x, y, out): the exact eps*(x, t) = -sqrt(1 - abar_t) grad log q_t(x), with the
 //       responsibilities r_k by log-sum-exp (diffviz.optimal_eps); written into out[0], out[1];
+//   guidedEps(cc, call, w, x, y, out): classifier-free guidance with the exact fields,
+//       (1 + w) eps*(x | c) - w eps*(x) (diffviz.guided_eps), cc and call the class's and the whole
+//       mixture's diffuse() at the same step;
 //   moments(mix, abar, rest): the mean and variance of each coordinate of q_t;
 //   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red);
 //   pointsLayer(): a function (u, groups) that draws groups of points ({xs, ys, rgba}) onto a uPlot's plot area;
@@ -71,6 +74,15 @@ window.diffviz2D = (function () {
     const f = -Math.sqrt(c.rest) / s; // eps* = -sqrt(1 - abar) * score
     out[0] = f * gx;
     out[1] = f * gy;
+    return out;
+  }
+
+  const other = new Float64Array(2);
+  function guidedEps(cc, call, w, x, y, out) {
+    epsStar(cc, x, y, out);
+    epsStar(call, x, y, other);
+    out[0] = (1 + w) * out[0] - w * other[0];
+    out[1] = (1 + w) * out[1] - w * other[1];
     return out;
   }
 
@@ -172,5 +184,5 @@ window.diffviz2D = (function () {
     return { order, starts };
   }
 
-  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder };
+  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps };
 })();
