@@ -185,6 +185,7 @@ from diffviz.viz import (
     GaussianConditioningExplorer,
     GaussianConditioningLive,
     GuidanceExplorer,
+    GuidanceLive,
     InterpolantExplorer,
     InterpolantLive,
     Reverse2DLive,

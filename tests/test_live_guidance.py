@@ -66,6 +66,7 @@ def test_payload_is_the_start_and_the_labelled_toy(explorer):
         p["labels"] == [0, 0, 0, 1, 1, 1, 2, 2] and p["classes"] == 3 and (p["c"], p["w"], p["w_max"], p["w_step"]) == (0, 3.0, 10.0, 0.5)
     )
     assert p["steps"] == np.asarray(dv.ddim_timesteps(1000, 50)).tolist()
+    assert type(explorer) is dv.GuidanceLive and {"GuidanceLive", "guidance_live"} <= set(dv.__all__)  # public, both names
     assert np.asarray(p["mixture"]["stds"]) == pytest.approx(np.asarray(TOY.mixture.stds), rel=1e-7)
 
 
