@@ -141,3 +141,33 @@ def test_length_and_readme_checks_can_fail():
     long = {"diffviz._forward": "x = 1\n" * (MAX_LINES + 1)}
     assert length_problems(long) and not length_problems(long, allowed={"diffviz._forward": "why"})
     assert readme_problems({"diffviz._forward": ""}, "nothing here") and not readme_problems({"diffviz._forward": ""}, "`_forward.py`")
+
+
+# --- the public names: every name __all__ lists is there, once, in order ---------------------------
+
+
+def public_name_problems(module) -> list[str]:
+    """What is wrong with ``module.__all__``: names it lists that the module lacks, repeats, disorder."""
+    names = list(module.__all__)
+    problems = [f"{module.__name__}.__all__ lists {n!r}, which {module.__name__} does not define" for n in names if not hasattr(module, n)]
+    problems += [f"{module.__name__}.__all__ lists {n!r} twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    if names != sorted(names):
+        problems.append(f"{module.__name__}.__all__ is not sorted")
+    return problems
+
+
+def test_every_public_name_is_defined_once_and_in_order():
+    import diffviz
+    import diffviz.viz
+
+    assert public_name_problems(diffviz) + public_name_problems(diffviz.viz) == []
+
+
+def test_public_name_check_can_fail():
+    import types
+
+    fake = types.ModuleType("fake")
+    fake.__all__ = ["b", "a", "a", "ghost"]
+    fake.a = fake.b = 1
+    problems = public_name_problems(fake)
+    assert any("'ghost'" in p for p in problems) and any("twice" in p for p in problems) and any("not sorted" in p for p in problems)
