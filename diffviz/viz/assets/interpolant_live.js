@@ -133,11 +133,7 @@
   update();
 
   // --- size: the plots follow the column's width; the iframe follows the page's height ---------
-  window.diffvizFollowSize(data.id, () => {
-    const w0 = boxes[0].clientWidth, w1 = boxes[1].clientWidth;
-    if (w0 > 0 && Math.abs(side(w0) - scatter.width) > 1) scatter.setSize({ width: side(w0), height: side(w0) });
-    if (w1 > 0 && Math.abs(w1 - curve.width) > 1) curve.setSize({ width: w1, height: 200 });
-  });
+  D.followSize(data.id, { box: boxes[0], plot: scatter, side }, { box: boxes[1], plot: curve, height: 200 });
 
   // --- for tests and benchmarks ----------------------------------------------------------------
   window.diffvizLive = {

@@ -184,5 +184,17 @@ window.diffviz2D = (function () {
     return { order, starts };
   }
 
-  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps };
+  // The plots follow the column's width (a square scatter, and optionally a curve panel of a fixed
+  // height beside it); the iframe follows the page's height (live_common.js's diffvizFollowSize).
+  function followSize(id, square, curve) {
+    window.diffvizFollowSize(id, () => {
+      const w0 = square.box.clientWidth, side = square.side(w0);
+      if (w0 > 0 && Math.abs(side - square.plot.width) > 1) square.plot.setSize({ width: side, height: side });
+      if (!curve) return;
+      const w1 = curve.box.clientWidth;
+      if (w1 > 0 && Math.abs(w1 - curve.plot.width) > 1) curve.plot.setSize({ width: w1, height: curve.height });
+    });
+  }
+
+  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps, followSize };
 })();

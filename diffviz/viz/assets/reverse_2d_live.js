@@ -189,10 +189,7 @@
   setTimeout(fillInBackground, 0);
 
   // --- size: the plot follows the column's width; the iframe follows the page's height ---------
-  window.diffvizFollowSize(data.id, () => {
-    const w = box.clientWidth;
-    if (w > 0 && Math.abs(side(w) - plot.width) > 1) plot.setSize({ width: side(w), height: side(w) });
-  });
+  D.followSize(data.id, { box, plot, side });
 
   // --- for tests and benchmarks ----------------------------------------------------------------
   window.diffvizLive = {
