@@ -843,15 +843,46 @@ def move_live_control(page, frame, control) -> str:
     return f"{name} ({before} -> {control.input_value()})"
 
 
+def move_every_live_control(page, frame, where: str) -> list[str]:
+    """Move every slider, menu and toggle of one live explorer (found in its frame, not listed);
+    after each: a redraw, a different picture and state, nothing NaN shown, and the numbers it
+    computes agree with diffviz's (``live_agreement``). Returns what was moved and compared.
+    Also used by tests/test_lab_browser.py (the same explorer in JupyterLab)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from test_live import draws, wait_redrawn
+
+    live_agreement(frame)
+    controls = frame.locator(LIVE_CONTROLS).all()
+    assert controls, f"{where}: a live explorer without a control"
+    moved = []
+    for control in controls:
+        if control.is_disabled():  # a toggle may be off where it means nothing (no density for a data set)
+            assert control.get_attribute("type") == "checkbox", f"{where}: a disabled slider or menu"
+            continue
+        pictures, n = frame.evaluate(PICTURES_JS), draws(frame)
+        state = frame.evaluate("() => JSON.stringify(window.diffvizLive.snapshot())")
+        what = move_live_control(page, frame, control)
+        try:
+            wait_redrawn(frame, n)
+        except PlaywrightTimeout:
+            pytest.fail(f"{where}: {what}: the explorer did not redraw")
+        frame.wait_for_function("() => window.diffvizLive.ready !== false", timeout=120_000)
+        assert frame.evaluate(PICTURES_JS) != pictures, f"{where}: {what}: the picture did not change"
+        after = frame.evaluate("() => window.diffvizLive.snapshot()")
+        assert json.dumps(after) != state, f"{where}: {what}: the explorer's state did not change"
+        assert finite_numbers(after), f"{where}: {what}: {after}"
+        shown = frame.evaluate(SHOWN_JS)
+        assert "NaN" not in shown and "Infinity" not in shown, f"{where}: {what}: {shown}"
+        moved.append(f"{what}: {live_agreement(frame)}")
+    return moved
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("stem", LIVE_CHAPTERS)
 def test_every_live_control_redraws_and_agrees_with_python(browser, site_url, stem):
     """Every live explorer on the page (found on the page, not listed here) answers every one of its
     sliders, menus and toggles: a redraw, a different picture and state, nothing NaN shown, and the
     numbers it computes agree with diffviz's. No console error, no request to another host."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from test_live import draws, wait_redrawn
-
     page, errors, requests = open_page(browser, f"{site_url}/notebooks/{stem}.html")
     try:
         frames = page.locator(LIVE_FRAME).element_handles()
@@ -862,28 +893,7 @@ def test_every_live_control_redraws_and_agrees_with_python(browser, site_url, st
             frame = handle.content_frame()
             frame.wait_for_function("() => window.diffvizLive && window.diffvizLive.draws > 0 && window.diffvizLive.ready !== false",
                                     timeout=120_000)  # fmt: skip
-            live_agreement(frame)
-            controls = frame.locator(LIVE_CONTROLS).all()
-            assert controls, f"{stem}: a live explorer without a control"
-            for control in controls:
-                if control.is_disabled():  # a toggle may be off where it means nothing (no density for a data set)
-                    assert control.get_attribute("type") == "checkbox", f"{stem}: a disabled slider or menu"
-                    continue
-                pictures, n = frame.evaluate(PICTURES_JS), draws(frame)
-                state = frame.evaluate("() => JSON.stringify(window.diffvizLive.snapshot())")
-                what = move_live_control(page, frame, control)
-                try:
-                    wait_redrawn(frame, n)
-                except PlaywrightTimeout:
-                    pytest.fail(f"{stem}: {what}: the explorer did not redraw")
-                frame.wait_for_function("() => window.diffvizLive.ready !== false", timeout=120_000)
-                assert frame.evaluate(PICTURES_JS) != pictures, f"{stem}: {what}: the picture did not change"
-                after = frame.evaluate("() => window.diffvizLive.snapshot()")
-                assert json.dumps(after) != state, f"{stem}: {what}: the explorer's state did not change"
-                assert finite_numbers(after), f"{stem}: {what}: {after}"
-                shown = frame.evaluate(SHOWN_JS)
-                assert "NaN" not in shown and "Infinity" not in shown, f"{stem}: {what}: {shown}"
-                moved.append(f"{what}: {live_agreement(frame)}")
+            moved += move_every_live_control(page, frame, stem)
         assert errors == [], f"console errors on {stem}: {errors}"
         assert foreign_requests(requests) == [], f"{stem} requested other hosts"
         print(f"{stem}: {len(frames)} live explorer(s); moved and checked: {moved}")

@@ -1,19 +1,21 @@
 """Chapter 2 in a live JupyterLab, driven by a real browser: the sliders must redraw the plot.
 
-A JupyterLab server (``.venv/bin/jupyter lab``: the one next to the Python running pytest) is
-started on 127.0.0.1, on a free port, with a random token and no browser, over a temporary
-copy of chapter 2 (Lab autosaves outputs into the file it has open). It inherits this
-process's environment, so its kernels use the temporary JUPYTER_CONFIG_DIR / IPYTHONDIR /
-MPLCONFIGDIR and the session's XLA cache from ``conftest.py``; its own settings, workspaces
-and runtime files live in the same temporary folder. Debian's Chromium, driven by
+A JupyterLab server (``lab_harness.jupyter_lab``: ``.venv/bin/jupyter lab`` on 127.0.0.1, a
+free port, a random token) runs over a temporary copy of chapter 2 (Lab autosaves outputs into
+the file it has open). It inherits this process's environment, so its kernels use the
+temporary JUPYTER_CONFIG_DIR / IPYTHONDIR / MPLCONFIGDIR and the session's XLA cache from
+``conftest.py``. Debian's Chromium, driven by
 Playwright, opens the notebook, runs all cells, waits for the kernel to go idle, saves the
 notebook and checks that no cell raised, then moves the explorer's ``t`` and ``β`` sliders
 (focus the handle, press ArrowRight) and checks that the plot image changed after each move.
 Screenshots go to ``_build/artefacts/lab-chapter02*.png``. The server is always shut down.
 
 A second test opens a one-cell notebook showing ``dv.forward_1d_live(...)`` (the kernel-free
-explorer), runs it, shuts the kernel down, and moves both sliders in the output's frame: the
-picture must change with no kernel (``_build/artefacts/lab-live-explorer.png``).
+explorer), runs it, shuts the kernel down, and moves every control in the output's frame (the
+t and β sliders, the drift toggle) as the book's test does (``test_book.move_every_live_control``):
+with no kernel, each move must redraw a different picture, and the numbers the page computes
+(ᾱ_t, the marginal mean and variance, the density) must agree with diffviz's to 1e-5
+(``_build/artefacts/lab-live-explorer.png``).
 
 Skipped, with the reason, when /usr/bin/chromium, the Python ``playwright`` package (the
 ``book`` extra) or ``.venv/bin/jupyter`` is missing. CI installs Chromium (``.ci/run``).
@@ -21,41 +23,20 @@ Skipped, with the reason, when /usr/bin/chromium, the Python ``playwright`` pack
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
-from test_book import ARTEFACTS, CHROMIUM, ROOT, chromium_context
+from lab_harness import JUPYTER, LabError, jupyter_lab, menu, open_notebook, run_all, wait_for_idle_kernel
+from test_book import ARTEFACTS, CHROMIUM, ROOT, chromium_context, move_every_live_control
 
 CHAPTER = "02_forward_process_1d.ipynb"
-JUPYTER = Path(sys.executable).with_name("jupyter")  # the venv's, next to the Python running pytest
 TIMEOUT_MS = 120_000  # generous: a first run on a loaded 2-core machine can be slow
 RUN_ALL_TIMEOUT_MS = 300_000  # the whole chapter: 105 s was seen with a load average of 7 on 2 cores
-START_TIMEOUT_S = 120
-# JupyterLab user settings for the test server: no news or update pop-ups over the page, and
-# every cell attached to the DOM (the default windowing skips rendering of off-screen cells).
-LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-}
 
 # The explorer built by dv.forward_1d_explorer: a VBox holding two sliders and the plot.
 EXPLORER = ".widget-vbox:has(.widget-slider):has(.widget-output)"
 PLOT = f"{EXPLORER} .widget-output img"
-PROMPTS_JS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim())"
 # The plot shows a new, fully loaded image (its src is a data: URL holding the PNG).
 NEW_PLOT_JS = """([sel, before]) => {
   const img = document.querySelector(sel);
@@ -63,99 +44,25 @@ NEW_PLOT_JS = """([sel, before]) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(url: str, path: str, token: str, method: str = "GET", timeout: float = 10):
-    request = urllib.request.Request(f"{url}{path}", method=method, headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read() or b"null")
-
-
-def stop(server: subprocess.Popen, url: str, token: str) -> None:
-    """Shut the server down cleanly (its kernels with it); kill it if it does not exit."""
-    if server.poll() is None:
-        try:
-            api(url, "/api/shutdown", token, method="POST")
-        except (OSError, urllib.error.URLError):
-            pass
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-
-
 @pytest.fixture(scope="module")
 def lab():
-    """A JupyterLab server over a temporary copy of chapter 2: (url, token, folder)."""
+    """A JupyterLab server over a temporary copy of chapter 2 (a lab_harness.Lab)."""
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} not found (Debian: apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the Python playwright package (pip install -e '.[book]')")
     if not JUPYTER.is_file():
         pytest.skip(f"{JUPYTER} not found (make test installs JupyterLab into .venv)")
-
-    tmp = Path(tempfile.mkdtemp(prefix="diffviz-lab-"))
-    folder = tmp / "notebooks"
-    folder.mkdir()
-    shutil.copy(ROOT / "notebooks" / CHAPTER, folder / CHAPTER)
-    for name, values in LAB_SETTINGS.items():
-        path = tmp / "settings" / f"{name}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values), encoding="utf-8")
-    port, token = free_port(), secrets.token_hex(24)
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
-    log = open(tmp / "server.log", "wb")  # closed in the finaliser
-    server = subprocess.Popen(
-        [
-            str(JUPYTER), "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
-            f"--ServerApp.root_dir={folder}",
-            f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-        ],
-        env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{(tmp / 'server.log').read_text()[-3000:]}")
-            try:
-                api(url, "/api/status", token, timeout=5)
-                break
-            except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not answer in {START_TIMEOUT_S} s:\n{(tmp / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.5)
-        yield url, token, folder
-    finally:
-        stop(server, url, token)
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        with jupyter_lab([ROOT / "notebooks" / CHAPTER]) as server:
+            yield server
+    except LabError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def page(lab):
     with chromium_context(TIMEOUT_MS) as context:
         yield context.new_page()
-
-
-def wait_for_idle_kernel(page) -> None:
-    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for()
-
-
-def menu(page, top: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(f"^{re.escape(top)}$")).first.click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
 
 def slider(page, description: str):
@@ -183,7 +90,7 @@ def move(page, description: str) -> tuple[str, str]:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_chapter_2_sliders_redraw_in_jupyterlab(lab, page, record_property, capsys):
-    url, token, folder = lab
+    folder = lab.folder
     start = time.perf_counter()
     phases: dict[str, float] = {}
 
@@ -194,22 +101,11 @@ def test_chapter_2_sliders_redraw_in_jupyterlab(lab, page, record_property, caps
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
 
-    page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}&reset", wait_until="load")
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
-    wait_for_idle_kernel(page)
     n_code = sum(c.cell_type == "code" for c in nbformat.read(folder / CHAPTER, as_version=4).cells)
-    page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length === {n_code}")
+    open_notebook(page, lab, CHAPTER, n_code)
     lap("open")
-    menu(page, "Run", "Run All Cells")
-    # Done when no cell is queued or running ([*]) and the last code cell has a number.
-    page.wait_for_function(
-        f"() => {{ const p = ({PROMPTS_JS})(); return p.length > 0 && !p.some(s => s.includes('*'))"
-        " && /\\[\\d+\\]/.test(p[p.length - 1]); }",
-        timeout=RUN_ALL_TIMEOUT_MS,
-    )
-    wait_for_idle_kernel(page)
+    prompts = run_all(page, RUN_ALL_TIMEOUT_MS)
     lap("run all")
-    prompts = page.evaluate(PROMPTS_JS)
     assert all(p[:1] == "[" and p[1:-2].isdigit() for p in prompts), f"cells left unexecuted: {prompts}"
 
     # Save, then read the file Lab wrote: every cell ran without an error output.
@@ -274,7 +170,7 @@ LIVE_FRAME = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe
 @pytest.mark.browser
 def test_live_explorer_runs_in_jupyterlab_without_the_kernel(lab, page):
     """The same output as in the book: drawn in Lab's page, and its sliders move with the kernel shut down."""
-    url, token, folder = lab
+    folder = lab.folder
     cell = nbformat.v4.new_code_cell(
         "import jax\nimport diffviz as dv\ndv.forward_1d_live(jax.random.key(0), dv.mixture_1d('bimodal'), n=10_000, T=100, beta=0.03, t=20)"
     )
@@ -282,7 +178,7 @@ def test_live_explorer_runs_in_jupyterlab_without_the_kernel(lab, page):
     nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": kernelspec}), folder / LIVE_NOTEBOOK)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.goto(f"{url}/lab/tree/{LIVE_NOTEBOOK}?token={token}&reset", wait_until="load")
+    page.goto(lab.tree(LIVE_NOTEBOOK), wait_until="load")
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first.wait_for()
     wait_for_idle_kernel(page)
     menu(page, "Run", "Run All Cells")
@@ -292,14 +188,8 @@ def test_live_explorer_runs_in_jupyterlab_without_the_kernel(lab, page):
     menu(page, "Kernel", "Shut Down Kernel")  # what follows runs in the page alone
     page.locator(".jp-StatusBar-TextItem", has_text="No Kernel").first.wait_for()
     page.locator(LIVE_FRAME).scroll_into_view_if_needed()
-    for selector, field, expected in (("#s-t", "t", 21), ("#s-beta", "beta", 0.031)):
-        n = frame.evaluate("() => window.diffvizLive.draws")
-        before = frame.evaluate("() => document.querySelector('.plot canvas').toDataURL()")
-        frame.focus(selector)
-        page.keyboard.press("ArrowRight")
-        frame.wait_for_function("n => window.diffvizLive.draws > n", arg=n)
-        assert frame.evaluate("() => window.diffvizLive.snapshot()")[field] == pytest.approx(expected)
-        assert frame.evaluate("() => document.querySelector('.plot canvas').toDataURL()") != before
+    moved = move_every_live_control(page, frame, "JupyterLab, no kernel")
+    assert [m.split(" ")[0] for m in moved] == ["s-beta", "s-t", "s-walk"], moved
     # the frame is as tall as what it holds (it sized itself inside Lab's output area)
     heights = page.evaluate(
         f"() => {{ const f = document.querySelector('{LIVE_FRAME}');"
