@@ -174,7 +174,7 @@ def measure_live(page, frame, moves: int) -> list[tuple[str, float, float]]:
     return out
 
 
-def run_chapter(browser, notebook: Path, env: dict, moves: int) -> None:
+def run_chapter(browser, notebook: Path, env: dict, moves: int, settle_s: float) -> None:
     n_code = sum(c.cell_type == "code" for c in nbformat.read(notebook, as_version=4).cells)
     with jupyter_lab([notebook], env=env) as lab:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -185,13 +185,15 @@ def run_chapter(browser, notebook: Path, env: dict, moves: int) -> None:
         open_notebook(page, lab, notebook.name, n_code)
         run_all(page, RUN_ALL_TIMEOUT_MS)
         run_s = time.perf_counter() - start
-        page.wait_for_timeout(1000)
-        print(f"chapter {notebook.name[:2]}: opened and ran in {run_s:.0f} s")
+        page.wait_for_timeout(1000 * settle_s)
+        print(f"chapter {notebook.name[:2]}: opened and ran in {run_s:.0f} s; moves start {settle_s:g} s after the kernel went idle")
         page.evaluate(KERNEL_PROBE)
         for index in range(page.evaluate(EXPLORERS_JS)):
             page.locator(f'[data-lat="{index}"]').scroll_into_view_if_needed()
             for control in controls(page, index):
                 n = moves if control["kind"] == "slider" else min(moves, 3)
+                if os.environ.get("DIFFVIZ_LAB_LOG"):
+                    print("  ", time.strftime("%H:%M:%S"), control["label"])
                 ms = [timed_move(page, control, step) for step in range(n + 1)]
                 if ms[0] is None:
                     print(f"  kernel explorer {index} {control['kind']:7s} {control['label'][:14]:14s} did not redraw")
@@ -208,6 +210,8 @@ def run_chapter(browser, notebook: Path, env: dict, moves: int) -> None:
                 print(f"  live explorer   {slider:22s} first {first:7.1f} ms   median {median:6.1f} ms{flag}")
         if errors:
             print(f"  page errors: {errors[:3]}")
+        if os.environ.get("DIFFVIZ_LAB_LOG"):
+            print(lab.log.read_text()[-4000:])
         page.close()
 
 
@@ -216,6 +220,7 @@ def main() -> None:
     parser.add_argument("--chapters", nargs="+", default=CHAPTERS)
     parser.add_argument("--moves", type=int, default=8, help="moves per slider after the first (menus and buttons: at most 3)")
     parser.add_argument("--cold", action="store_true", help="an empty XLA cache for every chapter")
+    parser.add_argument("--settle", type=float, default=1.0, help="seconds between the kernel going idle and the first move")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -231,7 +236,7 @@ def main() -> None:
         for chapter in args.chapters:
             if args.cold:
                 env["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="diffviz-xla-")
-            run_chapter(browser, notebooks[chapter], env, args.moves)
+            run_chapter(browser, notebooks[chapter], env, args.moves, args.settle)
         browser.close()
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 

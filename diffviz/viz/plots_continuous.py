@@ -95,7 +95,8 @@ class _SolverPanel:
 
     def __init__(self, ax: Axes, density_grid: tuple[np.ndarray, np.ndarray], *, lim: float, compact: bool = False):
         xs, density = density_grid  # from _data_density_grid(mixture, lim, G): computed once, shared by every panel
-        _mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid="density", labels=False, color=EXACT, width=0.6, zorder=4)
+        self.contours = _mass_contours(ax, xs, density, (0.5, 0.9, 0.99), gid="density", labels=False, color=EXACT,
+                                       width=0.6, zorder=4)  # fmt: skip
         self.points = ax.scatter([], [], s=2 if compact else 3, color=PARTICLES_DARK, alpha=0.5, lw=0, zorder=3, gid="samples")
         self.points.set_in_layout(False)  # points beyond the axes are clipped: they must not move the layout
         _square(ax, lim, small=compact)

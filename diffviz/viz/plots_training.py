@@ -116,7 +116,7 @@ class _EpsPanel:
         (self.learned,) = ax.plot(
             x, np.zeros_like(x), color=LEARNED, lw=1.4, ls="--", label=r"network $\hat\varepsilon_\theta(x, t)$"
         )
-        ax.axhline(0.0, color="0.75", lw=0.6)
+        self.zero = ax.axhline(0.0, color="0.75", lw=0.6)
         ax.set_xlim(x[0], x[-1])
         ax.set_ylim(*y_range)
         ax.set_xlabel(r"noisy point $x_t$", fontsize=small + 1)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from diffviz._mixture import GaussianMixture
 from diffviz.viz import plots_continuous as _pl
-from diffviz.viz.explorer import _agg_figure, _Explorer, _png
+from diffviz.viz.explorer import _agg_figure, _Blitter, _Explorer
 from diffviz.viz.style import _check_mixture_2d
 
 
@@ -36,8 +36,11 @@ class SolverExplorer(_Explorer):
         self.widget = widgets.VBox([self.sampler, self.slider, self._init_output(figsize, dpi)])
         self.figure = _agg_figure(figsize, dpi)
         self._panel = _pl._SolverPanel(self.figure.add_subplot(), _pl._data_density_grid(mixture, lim, 121), lim=lim)
+        self._show()
+        # Drawn once without what moves; a move redraws the points, the contours over them (as in
+        # a full draw) and the title over that background.
+        self._blitter = _Blitter(self.figure, (self._panel.points, self._panel.contours, self._panel.title))
         self.render()
-        self.figure.set_layout_engine(None)  # laid out on the first draw; later draws only move the points
         self.sampler.observe(self._on_change, names="value")
         self.slider.observe(self._on_change, names="value")
 
@@ -45,13 +48,15 @@ class SolverExplorer(_Explorer):
     def title(self) -> str:
         return self._panel.title.get_text()
 
-    def _draw(self) -> tuple[bytes, str]:
+    def _show(self) -> None:
         label, nfe = self.sampler.value, int(self.slider.value)
         k = self.nfes.index(nfe)
         ratio = None if self.scores is None else float(self.scores[label][k])
         self._panel.show(label, nfe, self.samples[label][k], ratio)
-        self.figure.canvas.draw()
-        return _png(self.figure.canvas), f"<{label} samples at NFE {nfe}>"
+
+    def _draw(self) -> tuple[bytes, str]:
+        self._show()
+        return self._blitter.redraw(), f"<{self.sampler.value} samples at NFE {self.slider.value}>"
 
 
 def solver_explorer(samples, nfes: Sequence[int], mixture: GaussianMixture, **options) -> SolverExplorer:

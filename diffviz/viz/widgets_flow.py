@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from diffviz.viz import plots_flow as _pf
-from diffviz.viz.explorer import _agg_figure, _Explorer, _png
+from diffviz.viz.explorer import _agg_figure, _Blitter, _Explorer
 
 
 class InterpolantExplorer(_Explorer):
@@ -43,8 +43,13 @@ class InterpolantExplorer(_Explorer):
         ax_cloud, ax_coef = self.figure.subplots(1, 2)
         self._cloud = _pf._CloudPanel(ax_cloud, self.x0, self.eps)
         self._curves = _pf._CoefficientPanel(ax_coef, self.ts, self.coefs, highlight=start)
+        self._show()
+        # Drawn once without what moves; a move redraws the points, the curves, the marker and the
+        # legend (on top of the curves, as in a full draw) over that background.
+        lines = [line for pair in self._curves.lines.values() for line in pair]
+        dynamic = (self._cloud.cloud, self._cloud.title, *lines, self._curves.cursor, self._curves.dots, ax_coef.get_legend())
+        self._blitter = _Blitter(self.figure, dynamic)
         self.render()
-        self.figure.set_layout_engine(None)  # laid out on the first draw
         self.slider.observe(self._on_change, names="value")
         self.selector.observe(self._on_change, names="value")
 
@@ -60,14 +65,16 @@ class InterpolantExplorer(_Explorer):
     def title(self) -> str:
         return self._cloud.title.get_text()
 
-    def _draw(self) -> tuple[bytes, str]:
+    def _show(self) -> None:
         k, name = int(self.slider.value), self.interpolant
         a, s = self.coefs[name]
         self._cloud.show(name, self.ts[k], a[k], s[k])
         self._curves.highlight(name)
         self._curves.show(k, [name])
-        self.figure.canvas.draw()
-        return _png(self.figure.canvas), f"<{name} interpolant at t={self.t:.2f}>"
+
+    def _draw(self) -> tuple[bytes, str]:
+        self._show()
+        return self._blitter.redraw(), f"<{self.interpolant} interpolant at t={self.t:.2f}>"
 
 
 def interpolant_explorer(x0, eps, ts, coefficients: Mapping[str, tuple], **options) -> InterpolantExplorer:

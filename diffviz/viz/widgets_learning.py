@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from diffviz.viz import plots_training as _pl
-from diffviz.viz.explorer import _agg_figure, _Explorer, _png
+from diffviz.viz.explorer import _agg_figure, _Blitter, _Explorer
 
 
 class EpsExplorer(_Explorer):
@@ -56,10 +56,15 @@ class EpsExplorer(_Explorer):
             ax, self.x, y_range=_pl._eps_y_range(self.learned, self.exact),
             with_density=self.densities is not None, compact=False,
         )  # fmt: skip
-        ax.legend(fontsize=8, frameon=False, loc="upper left")
+        legend = ax.legend(fontsize=8, frameon=False, loc="upper left")
         self.last_rms = float("nan")
+        self._show()
+        # Drawn once without what moves; a move redraws the shading, the two curves, the zero line,
+        # the title and the legend (in the order of a full draw) over that background.
+        panel = self._panel
+        dynamic = tuple(a for a in (panel.density, panel.exact, panel.learned, panel.zero, panel.title, legend) if a is not None)
+        self._blitter = _Blitter(self.figure, dynamic)
         self.render()
-        self.figure.set_layout_engine(None)  # laid out on the first draw; later draws only move curves
         self.slider.observe(self._on_change, names="value")
 
     @property
@@ -70,12 +75,14 @@ class EpsExplorer(_Explorer):
     def title(self) -> str:
         return self._panel.title.get_text()
 
-    def _draw(self) -> tuple[bytes, str]:
+    def _show(self) -> None:
         k = self.ts.index(self.t)
         density = None if self.densities is None else self.densities[k]
         self.last_rms = self._panel.show(self.t, self.learned[k], self.exact[k], density)
-        self.figure.canvas.draw()
-        return _png(self.figure.canvas), f"<learned vs exact eps at t={self.t}>"
+
+    def _draw(self) -> tuple[bytes, str]:
+        self._show()
+        return self._blitter.redraw(), f"<learned vs exact eps at t={self.t}>"
 
 
 def eps_explorer(x, learned, exact, ts: Sequence[int], **options) -> EpsExplorer:
