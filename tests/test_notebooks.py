@@ -6,8 +6,9 @@ Execution uses nbclient with the ``python3`` kernel on a temporary copy of each 
 directories set in ``conftest.py``, and ``JAX_COMPILATION_CACHE_DIR`` at the session's XLA
 cache (a jitted function several chapters use is compiled once per session);
 ``test_kernel_sees_the_temporary_tool_dirs`` checks that from inside a kernel. Widget state
-is stored (``store_widget_state=True``), so the slider widget of chapter 2 can be checked as
-a real kernel rendered it.
+is stored (``store_widget_state=True``), so the kernel-side explorer of chapter 5 can be checked
+as a real kernel rendered it; chapter 2's explorer computes in the browser, and its output is
+checked as the kernel displayed it.
 """
 
 from __future__ import annotations
@@ -39,9 +40,16 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # every notebook must keep to diffviz's public API). importlib.util: the set-up cell's check
 # whether diffviz is installed (scripts/set_repository.py).
 ALLOWED_IMPORTS = {"diffviz", "numpy", "jax", "matplotlib", "IPython.display", "importlib.util"}
-CHAPTERS = {  # notebook -> the explorers it builds (cells that need a live kernel)
-    "02_forward_process_1d.ipynb": ("forward_1d_explorer",),
-    "03_closed_form_and_schedules.ipynb": ("schedule_explorer",),
+# Notebook -> the kernel-side explorers it builds (cells that need a live kernel). () for the
+# chapters whose explorers compute in the browser (dv.*_live: the same in JupyterLab and in the
+# book): they build no kernel-side explorer at all. (Chapter 6 keeps its kernel explorer but is
+# not listed: it imports optax, which ALLOWED_IMPORTS refuses.)
+CHAPTERS = {
+    "01_generative_modelling.ipynb": (),
+    "02_forward_process_1d.ipynb": (),
+    "03_closed_form_and_schedules.ipynb": (),
+    "04_diffusing_2d_data.ipynb": (),
+    "05_reversing_the_process.ipynb": ("score_field_explorer",),
     "11_continuous_time.ipynb": ("solver_explorer",),
     "12_flow_matching.ipynb": ("interpolant_explorer",),
     "13_guidance.ipynb": ("guidance_explorer",),
@@ -205,6 +213,46 @@ def widget_problems(nb) -> list[str]:
     return problems
 
 
+LIVE_CALL = re.compile(r"^dv\.(\w+_live)\(", re.MULTILINE)  # a cell whose output is an explorer computed in the browser
+
+
+def browser_explorer_problems(nb) -> list[str]:
+    """What keeps a chapter from having its explorer computed in the browser, and only that one:
+    a visible cell that shows a ``dv.*_live(...)``, and no kernel-side ``dv.*_explorer`` anywhere."""
+    problems = []
+    live = 0
+    for i, cell in enumerate(code_cells(nb)):
+        if EXPLORER_CALL.search(cell.source):
+            problems.append(f"code cell {i} builds a kernel-side dv.{EXPLORER_CALL.search(cell.source).group(1)}")
+        if LIVE_CALL.search(cell.source) and not set(cell.metadata.get("tags", [])) & HIDING_TAGS:
+            live += 1
+    if live == 0:
+        problems.append("no visible cell shows an explorer computed in the browser (dv.*_live(...))")
+    return problems
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if CHAPTERS.get(p.name) == ()], ids=ids)
+def test_browser_explorer_chapters_build_no_kernel_explorer(path):
+    text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    assert browser_explorer_problems(read(path)) == []
+    assert "live kernel" not in text.lower(), f"{path.name} still tells readers about a live-kernel cell"
+
+
+def test_browser_explorer_check_can_fail():
+    new = nbformat.v4
+    live = new.new_code_cell("# a comment first\ndv.forward_1d_live(key, data, n=100)")
+    nb = new.new_notebook(cells=[live])
+    assert browser_explorer_problems(nb) == []
+    live.metadata["tags"] = ["remove-cell"]  # hidden: the reader has no explorer
+    assert len(browser_explorer_problems(nb)) == 1
+    live.metadata["tags"] = []
+    widget = new.new_code_cell("e = dv.forward_1d_explorer(key, data)\ne.widget")
+    nb.cells = [live, widget]
+    assert len(browser_explorer_problems(nb)) == 1
+    nb.cells = [widget]
+    assert len(browser_explorer_problems(nb)) == 2
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_every_live_widget_has_a_kernel_free_player_after_it(path):
     assert widget_problems(read(path)) == []
@@ -340,11 +388,22 @@ def test_executes_top_to_bottom(path, executed, record_property, capsys):
 
 
 @pytest.mark.slow
-def test_chapter_2_widget_renders_through_a_real_kernel(executed):
+def test_chapter_2_explorer_is_computed_in_the_page(executed):
+    """Chapter 2's explorer is a self-contained HTML output (the browser computes it), not a kernel widget."""
     nb, _ = executed(ROOT / "notebooks" / "02_forward_process_1d.ipynb")
+    (cell,) = [c for c in code_cells(nb) if LIVE_CALL.search(c.source)]
+    pages = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+    assert len(pages) == 1 and "srcdoc" in pages[0] and "window.diffvizLive" in pages[0]
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in code_cells(nb) for o in c.outputs)
+    assert not nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+
+
+@pytest.mark.slow
+def test_chapter_5_widget_renders_through_a_real_kernel(executed):
+    nb, _ = executed(ROOT / "notebooks" / "05_reversing_the_process.ipynb")
     state = nb.metadata["widgets"][WIDGET_STATE]["state"]
     models = {m["model_name"] for m in state.values()}
-    assert {"VBoxModel", "FloatSliderModel", "IntSliderModel", "ToggleButtonsModel", "OutputModel"} <= models
+    assert {"OutputModel"} <= models and models & {"IntSliderModel", "SelectionSliderModel", "FloatSliderModel"}
     images = [
         base64.b64decode(out["data"]["image/png"])
         for m in state.values()

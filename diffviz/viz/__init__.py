@@ -22,13 +22,14 @@ module                  what it draws
 ``plots_continuous``    chapter 11: ODE against SDE paths, the sampler family by NFE
 ``plots_flow``          chapter 12: interpolants side by side, flow paths and couplings
 ``plots_guidance``      chapter 13: labelled mixtures, the noisy classifier, guided samples, the tilted density
-``widgets_1d``          live explorers of chapters 2 and 3
-``widgets_2d``          live explorers of chapters 1, 4 and 5
+``widgets_1d``          kernel twins of chapters 2 and 3's browser explorers
+``widgets_2d``          chapter 5's field explorer; kernel twins of chapters 1 and 4's browser explorers
 ``widgets_learning``    the live explorer of chapter 6
 ``widgets_continuous``  the live explorer of chapter 11
 ``widgets_flow``        the live explorer of chapter 12
 ``widgets_guidance``    the live guidance-scale explorer of chapter 13
-``live``                explorers computed in the browser, no kernel (chapter 2; the shared page)
+``live``                explorers computed in the browser, no kernel (chapter 2; the shared page);
+                        the only explorers chapters 1 to 4 show
 ``live_schedules``      the same for chapter 3's schedules
 ``live_2d``             the same for chapters 4 and 5 (2-D forward, exact reverse)
 ``live_conditioning``   the same for chapter 1's conditioning of a 2-D Gaussian

@@ -1,5 +1,6 @@
-r"""The 1-D explorers (chapters 2 and 3): thin ``ipywidgets`` wiring over :mod:`diffviz.viz.plots_1d`
-and :mod:`diffviz.viz.plots_schedules`.
+r"""The 1-D kernel-side explorers: thin ``ipywidgets`` wiring over :mod:`diffviz.viz.plots_1d` and
+:mod:`diffviz.viz.plots_schedules`. (Chapters 2 and 3 show their twins computed in the browser,
+:mod:`diffviz.viz.live` and :mod:`diffviz.viz.live_schedules`.)
 
 Each explorer is a small object: ``.widget`` is what a notebook displays (make the explorer,
 or its ``.widget``, the last expression of a cell), the controls are plain attributes, and

@@ -1,4 +1,6 @@
-r"""Interactive explorers for the 2-D chapters (4 and 5) and chapter 1's Gaussian conditioning.
+r"""Kernel-side explorers for 2-D data and Gaussian conditioning: chapter 5's field explorer, and the
+kernel twins of the explorers that chapters 1 and 4 show computed in the browser (:mod:`diffviz.viz.live_2d`,
+:mod:`diffviz.viz.live_conditioning`).
 
 The conventions of :mod:`diffviz.viz.explorer`: an explorer is a small object whose ``.widget``
 a notebook displays; its controls are plain attributes (``explorer.controls[name]``); every
