@@ -48,6 +48,7 @@ from live_slider_latency import ARGS, CHROMIUM, PROBE, cpu_name  # noqa: E402
 KERNEL_MEDIAN_MS, KERNEL_FIRST_MS, LIVE_MEDIAN_MS = 100.0, 1000.0, 16.0
 CHAPTERS = ["01", "02", "03", "04", "05", "06", "11", "12", "13"]
 RUN_ALL_TIMEOUT_MS = 600_000
+SLOW_MS = 1000.0  # a move slower than this is split into where its time went
 
 # An explorer: an ipywidgets box holding a plot (an Output with an image) and some controls,
 # not inside another such box.
@@ -83,6 +84,35 @@ KERNEL_PROBE = """() => {
     }
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
 }"""
+
+
+# Installed before JupyterLab loads: the time of every WebSocket message the page sends or
+# receives (the kernel's messages travel on one), so a slow move can be split into the page
+# before its message leaves, the server and kernel until the last message before the new
+# image, and the page's display after it.
+SOCKET_CLOCK = """() => {
+  const log = window.__ws = { sent: [], recv: [] };
+  const Native = window.WebSocket;
+  const send = Native.prototype.send;
+  Native.prototype.send = function (data) { log.sent.push(performance.now()); return send.call(this, data); };
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', () => log.recv.push(performance.now()));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}"""
+
+
+def split(page, t0: float, end: float) -> str:
+    """Where a move's time went: page before sending, until the last message in, page after it."""
+    sent, recv = page.evaluate("() => [window.__ws.sent, window.__ws.recv]")
+    out = next((t for t in sent if t >= t0), None)
+    back = max((t for t in recv if out is not None and out <= t <= end), default=None)
+    if out is None or back is None:
+        return "no WebSocket message in the move"
+    return f"page {out - t0:.0f} ms, server + kernel {back - out:.0f} ms, display {end - back:.0f} ms"
 
 
 def controls(page, index: int) -> list[dict]:
@@ -143,7 +173,10 @@ def timed_move(page, control: dict, step: int, quiet_ms: int = 600, timeout_s: f
         elif count and time.monotonic() - last > quiet_ms / 1000:
             recs = page.evaluate("n => window.__klat.slice(n).map(r => ({t0: r.t0, done: r.done}))", n)
             t0 = recs[0]["t0"]
-            return max(d + r["t0"] - t0 for r in recs for d in r["done"])
+            ms = max(d + r["t0"] - t0 for r in recs for d in r["done"])
+            if ms > SLOW_MS:
+                print(f"    a slow move ({ms:.0f} ms): {split(page, t0, t0 + ms)}")
+            return ms
         page.wait_for_timeout(20)
     return None
 
@@ -178,6 +211,7 @@ def run_chapter(browser, notebook: Path, env: dict, moves: int, settle_s: float)
     n_code = sum(c.cell_type == "code" for c in nbformat.read(notebook, as_version=4).cells)
     with jupyter_lab([notebook], env=env) as lab:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.add_init_script(f"({SOCKET_CLOCK})()")
         page.set_default_timeout(120_000)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
