@@ -170,7 +170,7 @@ def test_guidance_scale_one_message_in_both_modules(w, shown):
 
 def test_guidance_scale_per_sample_forms():
     gd, params = _conditional_net()
-    for w, shown in ((jnp.array([1.0, jnp.nan, 2.0]), "nan"), (np.array([0.5, -1.0]), "-1.0"), ([2, 3, -4], "-4.0")):
+    for w, shown in ((jnp.array([1.0, jnp.nan, 2.0]), "nan"), (jnp.array([0.0, jnp.inf]), "inf"), (np.array([0.5, -1.0]), "-1.0"), ([2, 3, -4], "-4.0")):
         with pytest.raises(ValueError, match=rf"^{re.escape(SCALE_MESSAGE + PER_SAMPLE)}; got {shown}$"):
             dv.cfg_eps_fn(gd, params, 0, w)
     with pytest.raises(ValueError, match=rf"^{re.escape(SCALE_MESSAGE + PER_SAMPLE)}; got dtype float32, shape \(2, 2\)$"):
