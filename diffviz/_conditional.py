@@ -37,12 +37,13 @@ import numpy as np
 from jax.tree_util import Partial
 
 from diffviz import _validate as v
+from diffviz._guidance import _cfg_combine
 from diffviz._losses import _eps_loss
 from diffviz._model import apply_denoiser, class_labels, num_classes_of
 from diffviz._schedules import Schedule
 
 # --------------------------------------------------------------------------------------------
-# Kernels: no checks
+# Kernels: no checks but shapes (per-sample labels and scales against the batch)
 # --------------------------------------------------------------------------------------------
 
 
@@ -66,14 +67,13 @@ def _conditional_loss(key, graphdef, params, schedule: Schedule, x0, labels) -> 
 
 def _cfg_eps(graphdef, params, c, w, x, t) -> jax.Array:
     r""":math:`(1+w)\,\hat\varepsilon(x, t, c) - w\,\hat\varepsilon(x, t, \varnothing)`, one network call on 2n rows."""
+    _check_per_sample(x, c=c, w=w)
     null = num_classes_of(params)
     lead = x.shape[:-1]
     labels = jnp.concatenate([jnp.broadcast_to(c, lead), jnp.full(lead, null, jnp.int32)], axis=0)
     both = apply_denoiser(graphdef, params, jnp.concatenate([x, x], axis=0), t, labels)
     eps_c, eps_u = both[: lead[0]], both[lead[0] :]
-    w = jnp.asarray(w, jnp.float32)
-    w = w.reshape(w.shape + (1,) * (x.ndim - w.ndim))  # a per-row scale (n,) broadcasts over the coordinates
-    return (1.0 + w) * eps_c - w * eps_u
+    return _cfg_combine(eps_c, eps_u, jnp.asarray(w, jnp.float32))  # a per-row scale (n,) broadcasts over the coordinates
 
 
 def _cfg_eps_continuous(graphdef, params, c, w, T, x, t) -> jax.Array:
@@ -81,6 +81,7 @@ def _cfg_eps_continuous(graphdef, params, c, w, T, x, t) -> jax.Array:
 
 
 def _conditional_eps(graphdef, params, c, x, t) -> jax.Array:
+    _check_per_sample(x, c=c)
     return apply_denoiser(graphdef, params, x, t, jnp.broadcast_to(c, x.shape[:-1]))
 
 
@@ -110,24 +111,11 @@ def _network(graphdef, params) -> int:
     return num_classes
 
 
-def _guidance_scale(w) -> jax.Array:
-    """``w`` (the guidance scale): a finite number >= 0 or a 1-D array of them (one per sample)."""
-    message = "w (the guidance scale) must be a finite number >= 0, or a 1-D array of them (one per sample)"
-    if isinstance(w, (bool, np.bool_)):
-        raise ValueError(f"{message}; got {w!r}")
-    try:
-        arr = jnp.asarray(w)
-    except TypeError as err:
-        raise ValueError(f"{message}; got {type(w).__name__}") from err
-    if arr.ndim > 1 or not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
-        raise ValueError(f"{message}; got dtype {arr.dtype}, shape {arr.shape}")
-    arr = arr.astype(jnp.float32)
-    if v.is_concrete(arr) and arr.size:
-        values = np.asarray(arr)
-        if not np.all(np.isfinite(values)) or np.any(values < 0):
-            bad = values[~(np.isfinite(values) & (values >= 0))][0]
-            raise ValueError(f"{message}; got {float(bad)!r}")
-    return arr
+def _check_per_sample(x, **per_row) -> None:
+    """Labels or scales given one per sample must match the sampler's batch ``x (n, d)`` (shapes only: runs while tracing)."""
+    if jnp.ndim(x) == 2:
+        for name, value in per_row.items():
+            v.per_sample(name, value, x.shape[0])
 
 
 def _labels_arg(c, num_classes: int) -> jax.Array:
@@ -244,10 +232,11 @@ def cfg_eps_fn(graphdef, params, c, w) -> Partial:
 
     Raises:
         ValueError: an unconditional network, a label out of ``0..K-1``, or ``w`` NaN,
-            infinite or negative.
+            infinite or negative; and ``eps_fn`` itself, when it meets a batch of ``n'`` samples
+            and ``c`` or ``w`` holds one value per sample for another ``n``.
     """
     num_classes = _network(graphdef, params)
-    return Partial(_cfg_eps, graphdef, params, _labels_arg(c, num_classes), _guidance_scale(w))
+    return Partial(_cfg_eps, graphdef, params, _labels_arg(c, num_classes), v.guidance_scale("w", w, per_sample=True))
 
 
 def continuous_cfg_eps_fn(graphdef, params, c, w, T: int) -> Partial:
@@ -255,5 +244,5 @@ def continuous_cfg_eps_fn(graphdef, params, c, w, T: int) -> Partial:
     ``eps_fn(x, t)`` with ``t`` in (0, 1], the network called at the float step ``t * T``
     (as :func:`~diffviz.continuous_model_eps_fn`); ``T`` the steps of the training schedule."""
     num_classes = _network(graphdef, params)
-    labels, w = _labels_arg(c, num_classes), _guidance_scale(w)
+    labels, w = _labels_arg(c, num_classes), v.guidance_scale("w", w, per_sample=True)
     return Partial(_cfg_eps_continuous, graphdef, params, labels, w, jnp.asarray(v.positive_int("T", T), jnp.float32))

@@ -130,12 +130,6 @@ def _class_label(lmix: LabelledMixture, c) -> int:
     return int(c)
 
 
-def _scale(w) -> float:
-    if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and w >= 0):
-        raise ValueError(f"w must be a guidance scale, a finite number >= 0 (0 is plain conditional sampling); got {w!r}")
-    return float(w)
-
-
 def _kind(kind) -> str:
     if not isinstance(kind, str) or kind not in GUIDANCE_KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, GUIDANCE_KINDS))}; got {kind!r}")
@@ -245,12 +239,25 @@ def _classifier_grad(lmix: LabelledMixture, x: jax.Array, c, a, s) -> jax.Array:
     return jax.grad(lambda z: jnp.sum(_log_class_posterior(lmix, z, c, a, s)))(x)
 
 
+def _cfg_combine(cond: jax.Array, uncond: jax.Array, w) -> jax.Array:
+    r"""Classifier-free guidance's combination :math:`(1 + w)\,\text{cond} - w\,\text{uncond}`.
+
+    Of two noise predictions (:math:`\varepsilon(x_t \mid c)` and :math:`\varepsilon(x_t)`:
+    here with the exact ones, in :mod:`diffviz._conditional` with a network's) or of two
+    log-densities (the tilted density). ``w``: one scale, or one per leading row ``(n,)``,
+    broadcast over the trailing axes.
+    """
+    if jnp.ndim(w):
+        w = jnp.reshape(w, jnp.shape(w) + (1,) * (jnp.ndim(cond) - jnp.ndim(w)))
+    return (1.0 + w) * cond - w * uncond
+
+
 @functools.partial(jax.jit, static_argnames="kind")
 def _guided(kind: str, lmix: LabelledMixture, x: jax.Array, c, w, a, s) -> jax.Array:
     flat = x.reshape(-1, x.shape[-1])
     if kind == "cfg":
         parts = _class_parts(lmix, flat, c, a, s)
-        out = (1.0 + w) * parts.eps_c - w * parts.eps
+        out = _cfg_combine(parts.eps_c, parts.eps, w)
     else:
         logits, eps_k = _component_terms(lmix.mixture, flat, a, s)
         eps = jnp.sum(jax.nn.softmax(logits, axis=1)[:, :, None] * eps_k, axis=1)
@@ -356,14 +363,14 @@ def guided_eps(schedule, lmix: LabelledMixture, x_t, t, c, w, *, kind: str = "cf
         ValueError: ``w`` NaN, infinite or negative; ``c`` not a class; ``kind`` unknown; bad ``t`` or ``x_t``.
     """
     schedule, lmix, x_t, t = _points_args(schedule, lmix, x_t, t, lo=1)
-    c, w, kind = _class_label(lmix, c), _scale(w), _kind(kind)
+    c, w, kind = _class_label(lmix, c), v.guidance_scale("w", w), _kind(kind)
     return _guided_discrete(kind, schedule, lmix, c, w, x_t, t)
 
 
 def _eps_fn_args(schedule, lmix, c, w, kind):
     schedule = check_schedule(schedule)
     lmix = _check_lmix(lmix)
-    return schedule, lmix, jnp.asarray(_class_label(lmix, c), jnp.int32), jnp.asarray(_scale(w), jnp.float32), _kind(kind)
+    return schedule, lmix, jnp.asarray(_class_label(lmix, c), jnp.int32), jnp.asarray(v.guidance_scale("w", w), jnp.float32), _kind(kind)
 
 
 def guided_eps_fn(schedule, lmix: LabelledMixture, c, w, *, kind: str = "cfg") -> Partial:
@@ -418,7 +425,7 @@ def tilted_density(lmix: LabelledMixture, c, w, *, lim: float = 3.0, grid_size: 
     area. ``w = 0`` gives :math:`p(x \mid c)` itself. For ``d`` = 1 or 2.
     """
     lmix = _check_lmix(lmix)
-    c, w = _class_label(lmix, c), _scale(w)
+    c, w = _class_label(lmix, c), v.guidance_scale("w", w)
     d = lmix.mixture.dim
     if d not in (1, 2):
         raise ValueError(f"lmix must be 1-D or 2-D for a grid density; got d = {d}")
@@ -435,7 +442,7 @@ def tilted_density(lmix: LabelledMixture, c, w, *, lim: float = 3.0, grid_size: 
 def _tilted_kernel(class_mix, mix, pts, w, log_cell_volume):
     log_c = logsumexp(_component_terms(class_mix, pts, 1.0, 0.0)[0], axis=1)  # log p(x | c)
     log_p = logsumexp(_component_terms(mix, pts, 1.0, 0.0)[0], axis=1)  # log p(x)
-    log_t = (1.0 + w) * log_c - w * log_p
+    log_t = _cfg_combine(log_c, log_p, w)  # the log of p(x | c)^(1+w) p(x)^(-w)
     return jnp.exp(log_t - logsumexp(log_t) - log_cell_volume)
 
 

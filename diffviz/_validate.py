@@ -92,8 +92,9 @@ def callable_arg(name: str, fn, signature: str) -> None:
 def prediction(name: str, fn, x: jax.Array, t) -> jax.Array:
     """``fn(x, t)`` as float32, checked (from its shape, so also while tracing) to have the shape of ``x``.
 
-    The one check inside the package's kernels: it costs nothing at run time, and a
-    predictor answering in another shape would otherwise be broadcast silently.
+    One of the two checks inside the package's kernels (with :func:`per_sample`; shapes only):
+    it costs nothing at run time, and a predictor answering in another shape would otherwise
+    be broadcast silently.
     """
     out = jnp.asarray(fn(x, t))
     if out.shape != x.shape:
@@ -189,3 +190,45 @@ def finite_range(name: str, value, *, optional: bool = False) -> tuple[float, fl
     if is_bool or not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"{message}; got {value!r}")
     return low, high
+
+
+def guidance_scale(name: str, w, *, per_sample: bool = False):
+    """A guidance scale (classifier or classifier-free): a finite number >= 0, as a Python float.
+
+    ``0`` is plain conditional sampling. With ``per_sample``, also a 1-D array of scales (one
+    per sample), returned as a float32 array (0-d or 1-D) whose values are checked when
+    concrete. One message for both forms: it names the parameter and what is allowed.
+    """
+    message = f"{name} must be a guidance scale, a finite number >= 0 (0 is plain conditional sampling)"
+    if per_sample:
+        message += ", or a 1-D array of them (one per sample)"
+    if isinstance(w, (bool, np.bool_)):
+        raise ValueError(f"{message}; got {w!r}")
+    if not per_sample:
+        if not isinstance(w, numbers.Real) or not (math.isfinite(w) and w >= 0):
+            raise ValueError(f"{message}; got {w!r}")
+        return float(w)
+    try:
+        arr = jnp.asarray(w)
+    except TypeError as err:
+        raise ValueError(f"{message}; got {type(w).__name__}") from err
+    if arr.ndim > 1 or not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
+        raise ValueError(f"{message}; got dtype {arr.dtype}, shape {arr.shape}")
+    arr = arr.astype(jnp.float32)
+    if is_concrete(arr) and arr.size:
+        values = np.asarray(arr)
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if bad.any():
+            raise ValueError(f"{message}; got {float(values[bad][0])!r}")
+    return arr
+
+
+def per_sample(name: str, x, n: int) -> None:
+    """Raise unless ``x`` is one value for all ``n`` samples or one per sample: shape ``()``, ``(1,)`` or ``(n,)``.
+
+    A shape check, so it runs while tracing too (a predictor's labels or scales meeting the
+    sampler's batch); it replaces JAX's broadcasting error with one that names the parameter.
+    """
+    shape = tuple(jnp.shape(x))
+    if len(shape) > 1 or (len(shape) == 1 and shape[0] not in (1, n)):
+        raise ValueError(f"{name} must be one value for all samples or one per sample, shape () or ({n},) for {n} samples; got shape {shape}")

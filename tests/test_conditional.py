@@ -227,7 +227,7 @@ def test_fit_takes_a_labelled_sampler():
 def test_bad_guidance_scales_and_labels_are_refused():
     _, gd, params = small_net()
     for w in (float("nan"), -0.5, float("inf"), jnp.array([1.0, -1.0]), "3", True, jnp.ones((2, 2))):
-        with pytest.raises(ValueError, match=r"w \(the guidance scale\) must be"):
+        with pytest.raises(ValueError, match=r"^w must be a guidance scale, a finite number >= 0 \(0 is plain conditional sampling\), or a 1-D array of them \(one per sample\); got"):
             dv.cfg_eps_fn(gd, params, 0, w)
     for c in (K, -1, jnp.array([0, 5]), 1.0, True):  # the null label K is not a class to guide towards
         with pytest.raises(ValueError, match=r"c must be class labels, integers in 0\.\.2"):

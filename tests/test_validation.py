@@ -1,5 +1,7 @@
 """Every bad input at the public boundary raises a ValueError that names the parameter."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -133,3 +135,71 @@ def test_concrete_arrays_closed_over_inside_jit_are_accepted():
     np.testing.assert_allclose(np.asarray(out), np.asarray(dv.optimal_eps(S, mix, xs, 10)), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="x0 must be finite"):
         jax.jit(lambda t: dv.marginal_params(S, NAN, t))(jnp.int32(3))
+
+
+# --- the guidance scale: one validator (diffviz._validate.guidance_scale) for the exact guided field and the network's ---
+
+SCALE_MESSAGE = "w must be a guidance scale, a finite number >= 0 (0 is plain conditional sampling)"
+PER_SAMPLE = ", or a 1-D array of them (one per sample)"
+
+
+def _conditional_net():
+    config = dv.DenoiserConfig(dim=2, width=8, depth=1, time_dim=4, input_dim=4, num_classes=3)
+    return dv.init_denoiser(jax.random.key(0), config)
+
+
+@pytest.mark.parametrize(("w", "shown"), [(float("nan"), "nan"), (-0.5, "-0.5"), (float("-inf"), "-inf"), (True, "True")])
+def test_guidance_scale_one_message_in_both_modules(w, shown):
+    """The exact field (a scalar w) and the network's (a scalar or one per sample) refuse a bad w in the same words."""
+    lmix, schedule = dv.labelled_toy("eight_gaussians"), dv.linear_schedule(10)
+    for call in (
+        lambda: dv.guided_eps(schedule, lmix, jnp.zeros((2, 2)), 5, 0, w),
+        lambda: dv.guided_eps_fn(schedule, lmix, 0, w),
+        lambda: dv.continuous_guided_eps_fn(schedule, lmix, 0, w, kind="classifier"),
+        lambda: dv.tilted_density(lmix, 0, w),
+    ):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == f"{SCALE_MESSAGE}; got {shown}"
+    gd, params = _conditional_net()
+    for call in (lambda: dv.cfg_eps_fn(gd, params, 0, w), lambda: dv.continuous_cfg_eps_fn(gd, params, 0, w, 10)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == f"{SCALE_MESSAGE}{PER_SAMPLE}; got {shown}"
+
+
+def test_guidance_scale_per_sample_forms():
+    gd, params = _conditional_net()
+    for w, shown in ((jnp.array([1.0, jnp.nan, 2.0]), "nan"), (jnp.array([0.0, jnp.inf]), "inf"), (np.array([0.5, -1.0]), "-1.0"), ([2, 3, -4], "-4.0")):
+        with pytest.raises(ValueError, match=rf"^{re.escape(SCALE_MESSAGE + PER_SAMPLE)}; got {shown}$"):
+            dv.cfg_eps_fn(gd, params, 0, w)
+    with pytest.raises(ValueError, match=rf"^{re.escape(SCALE_MESSAGE + PER_SAMPLE)}; got dtype float32, shape \(2, 2\)$"):
+        dv.cfg_eps_fn(gd, params, 0, jnp.ones((2, 2)))
+    with pytest.raises(ValueError, match=rf"^{re.escape(SCALE_MESSAGE)}; got Array"):  # the exact field takes one number
+        dv.guided_eps_fn(dv.linear_schedule(10), dv.labelled_toy("eight_gaussians"), 0, jnp.ones(3))
+    for w in (0, 0.0, 7, np.float32(2.5)):  # accepted: 0 (plain conditional sampling) and any finite w > 0
+        assert dv.guided_eps_fn(dv.linear_schedule(10), dv.labelled_toy("eight_gaussians"), 0, w) is not None
+        assert dv.cfg_eps_fn(gd, params, 0, w) is not None
+
+
+def test_per_sample_labels_and_scales_must_match_the_batch():
+    """One w or c per sample, meeting a sampler batch of another size: a ValueError naming it (while tracing, under jit)."""
+    gd, params = _conditional_net()
+    schedule = dv.linear_schedule(10)
+    cases = [
+        (dv.cfg_eps_fn(gd, params, 0, jnp.array([1.0, 2.0, 3.0])), "w"),
+        (dv.cfg_eps_fn(gd, params, jnp.array([0, 1, 2]), 1.0), "c"),
+        (dv.conditional_eps_fn(gd, params, jnp.array([0, 1, 2])), "c"),
+        (dv.continuous_cfg_eps_fn(gd, params, 0, jnp.array([1.0, 2.0, 3.0]), 10), "w"),
+    ]
+    for i, (eps_fn, name) in enumerate(cases):
+        expected = rf"^{name} must be one value for all samples or one per sample, shape \(\) or \(5,\) for 5 samples; got shape \(3,\)"
+        with pytest.raises(ValueError, match=expected):
+            if i < 3:
+                dv.ddim_sample(jax.random.key(1), eps_fn, schedule, (5, 2), num_steps=2)
+            else:
+                dv.ode_sample(jax.random.key(1), eps_fn, schedule, (5, 2), dv.power_time_grid(2))
+    # one per sample of the right size, or one for all (shape () or (1,)), samples
+    for c, w in ((jnp.array([0, 1, 2, 0, 1]), jnp.array([0.0, 1.0, 2.0, 3.0, 4.0])), (0, jnp.array([2.0])), (jnp.array([1]), 2.0)):
+        out = dv.ddim_sample(jax.random.key(1), dv.cfg_eps_fn(gd, params, c, w), schedule, (5, 2), num_steps=2)
+        assert out.shape == (5, 2) and bool(jnp.all(jnp.isfinite(out)))

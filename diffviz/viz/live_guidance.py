@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffviz import _validate as v
-from diffviz._guidance import _class_label, _guided_discrete, _scale, class_mixture, guidance_readout, labelled_toy
+from diffviz._guidance import _class_label, _guided_discrete, class_mixture, guidance_readout, labelled_toy
 from diffviz._sampling import ddim_timesteps
 from diffviz.viz.live import _output_html, _page_html
 from diffviz.viz.live_2d import _SCHEDULE_SETTINGS, SCALE, _b64_int16, _mixture_json, _png, _quantise, _schedule
@@ -44,7 +44,7 @@ _NOTE = (
 
 
 def _guidance_scale(w) -> float:
-    w = _scale(w)
+    w = v.guidance_scale("w", w)
     if w > W_MAX or abs(w / W_STEP - round(w / W_STEP)) > 1e-9:
         raise ValueError(f"w must be a guidance scale on the slider, a multiple of {W_STEP} in 0..{W_MAX:g}; got {w!r}")
     return w
@@ -89,7 +89,7 @@ class GuidanceLive:
 
     def sample(self, c: int, w: float) -> np.ndarray:
         """The same DDIM run in Python (float32 JAX, diffviz's guided field): the ``(n, 2)`` samples for class ``c``, scale ``w``."""
-        c, w = _class_label(self.lmix, c), _scale(w)
+        c, w = _class_label(self.lmix, c), v.guidance_scale("w", w)
         ts = jnp.asarray(self.steps[::-1], jnp.int32)
         ss = jnp.asarray([*self.steps[::-1][1:], 0], jnp.int32)
         out = _run_ddim(self._s, self.lmix, jnp.asarray(c, jnp.int32), jnp.asarray(w, jnp.float32), jnp.asarray(self.x_T), ts, ss)

@@ -17,7 +17,7 @@ import numpy as np
 
 from diffviz import _validate as v
 from diffviz._continuous_sampling import ode_sample, power_time_grid
-from diffviz._guidance import LabelledMixture, _class_label, _scale, continuous_guided_eps_fn, guidance_readout
+from diffviz._guidance import LabelledMixture, _class_label, continuous_guided_eps_fn, guidance_readout
 from diffviz._schedules import Schedule
 from diffviz.viz.explorer import _agg_figure, _Blitter, _cached, _Explorer
 from diffviz.viz.plots_guidance import _check_2d, _SweepPanel
@@ -33,7 +33,7 @@ def guided_sweep(key, schedule: Schedule, lmix: LabelledMixture, c: int, ws: Seq
     key = v.prng_key("key", key)
     lmix = _check_2d(lmix)
     c = _class_label(lmix, c)
-    ws = [_scale(w) for w in ws]
+    ws = [v.guidance_scale(f"ws[{i}]", w) for i, w in enumerate(ws)]
     grid = power_time_grid(v.positive_int("num_steps", num_steps))
     samples, readouts = [], []
     for w in ws:
@@ -57,7 +57,7 @@ class GuidanceExplorer(_Explorer):
         import ipywidgets as widgets
 
         self.key, self.schedule, self.lmix = v.prng_key("key", key), schedule, _check_2d(lmix)
-        self.ws = [_scale(w) for w in ws]
+        self.ws = [v.guidance_scale(f"ws[{i}]", w) for i, w in enumerate(ws)]
         if not self.ws:
             raise ValueError("ws must hold at least one guidance scale")
         self.n, self.num_steps, self.lim = n, num_steps, float(lim)
