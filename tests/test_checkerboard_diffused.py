@@ -1,0 +1,184 @@
+"""The exact density of the diffused checkerboard (dv.checkerboard_diffused_log_prob).
+
+Each check is an independent computation: float64 quadrature of the 1-D Gaussian integrals in log
+space (no erf, no log_ndtr), a 2-D quadrature of the convolution itself (no factorisation),
+Monte Carlo (a chi-square test of diffused samples from dv.sample_checkerboard), the integral
+over a grid, the two limits (no noise: dv.checkerboard_log_prob; little signal: the Gaussian with
+the board's exact moments, worked out from the squares here).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special, stats
+
+import diffviz as dv
+
+CORNERS = [(i, j) for j in range(-2, 2) for i in range(-2, 2) if (i + j) % 2 == 0]  # black: i + j even
+
+
+# --- float64 references ------------------------------------------------------------------------
+
+
+def _quad(f, a, b) -> float:
+    return integrate.quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
+def log_interval(m: float, w: float) -> float:
+    """log of the standard normal mass on [m - w/2, m + w/2], by quadrature from the end nearer 0."""
+    lo, hi = m - w / 2, m + w / 2
+    if lo < 0 < hi:
+        val = _quad(lambda u: math.exp(-u * u / 2), 0, min(-lo, 40)) + _quad(lambda u: math.exp(-u * u / 2), 0, min(hi, 40))
+        return -0.5 * math.log(2 * math.pi) + math.log(val)
+    d = lo if lo >= 0 else -hi  # phi(d + u) = phi(d) exp(-d u - u^2 / 2)
+    length = min(w, 40.0, 200.0 / d if d > 0 else math.inf)
+    return -0.5 * d * d - 0.5 * math.log(2 * math.pi) + math.log(_quad(lambda u: math.exp(-d * u - u * u / 2), 0, length))
+
+
+def reference_log_prob(x, abar: float) -> float:
+    s, sigma = math.sqrt(abar), math.sqrt(1 - abar)
+    terms = [sum(log_interval((x[d] - s * (c[d] + 0.5)) / sigma, s / sigma) - math.log(s) for d in range(2)) for c in CORNERS]
+    return float(special.logsumexp(terms) - math.log(8))
+
+
+def convolution_density(x, abar: float) -> float:
+    """q_t(x) = int p_0(y) N(x; s y, sigma^2 I) dy by 2-D quadrature over each black square."""
+    s, var = math.sqrt(abar), 1 - abar
+
+    def kernel(y2, y1):
+        return math.exp(-((x[0] - s * y1) ** 2 + (x[1] - s * y2) ** 2) / (2 * var)) / (2 * math.pi * var)
+
+    return sum(integrate.dblquad(kernel, i, i + 1, j, j + 1, epsabs=0, epsrel=1e-10)[0] for i, j in CORNERS) / 8
+
+
+def log_prob(x, abar) -> np.ndarray:
+    return np.asarray(dv.checkerboard_diffused_log_prob(jnp.asarray(x, jnp.float32), jnp.float32(abar)), np.float64)
+
+
+# --- agreement ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    log10_noise=st.floats(-6.0, -0.0005),  # 1 - alpha_bar from 1e-6 to ~0.999: the whole chain
+    scale=st.sampled_from([1.0, 3.0, 30.0, 1e3, 1e5]),
+    u=st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=2),
+)
+def test_log_density_matches_float64_quadrature_near_and_far(log10_noise, scale, u):
+    abar = float(np.float32(1 - 10**log10_noise))
+    x = np.asarray(u, np.float32) * np.float32(scale)
+    got = float(log_prob(x[None], abar)[0])
+    want = reference_log_prob(x.astype(np.float64), abar)
+    assert math.isfinite(got), (x, abar)
+    # float32: the log's rounding, and near an edge 1/sigma times the rounding of sqrt(abar) a_d
+    tol = 1e-6 * max(1.0, abs(want)) + (3e-5 if abar > 0.999 else 0.0)
+    assert abs(got - want) <= tol, (x, abar, got, want)
+
+
+@pytest.mark.parametrize("abar", [0.9, 0.5, 0.05])
+def test_density_is_the_2d_convolution_of_the_board_with_the_noise(abar):
+    x = np.array([[0.3, -0.2], [1.1, 0.9], [-1.6, 0.4], [0.05, 1.7], [2.2, -2.0], [-1.5, -1.5], [3.0, 0.5]], np.float32)
+    got = np.exp(log_prob(x, abar))
+    want = np.array([convolution_density(p.astype(np.float64), abar) for p in x])
+    np.testing.assert_allclose(got, want, rtol=1e-5)  # measured: 1.6e-6 (0.9), 3e-7, 5e-7
+
+
+def test_diffused_samples_follow_the_density():
+    """Chi-square: counts of 200,000 diffused samples in 0.25-wide bins against the density's bin masses."""
+    n, abar = 200_000, 0.95
+    k0, k1 = jax.random.split(jax.random.key(11))
+    x = np.sqrt(abar) * np.asarray(dv.sample_checkerboard(k0, n), np.float64) + np.sqrt(1 - abar) * np.asarray(
+        jax.random.normal(k1, (n, 2)), np.float64
+    )
+    edges = np.linspace(-3.0, 3.0, 25)  # 24 x 24 bins of side 0.25
+    counts, _, _ = np.histogram2d(x[:, 0], x[:, 1], bins=[edges, edges])
+    sub = (np.arange(10) + 0.5) / 10 * 0.25  # 10 x 10 midpoints inside a bin
+    mids = (edges[:-1, None] + sub[None, :]).ravel()  # (240,)
+    gx, gy = np.meshgrid(mids, mids, indexing="ij")
+    dens = np.exp(log_prob(np.stack([gx.ravel(), gy.ravel()], 1), abar)).reshape(24, 10, 24, 10)
+    mass = dens.sum(axis=(1, 3)) * (0.25 / 10) ** 2  # (24, 24), the density integrated over each bin
+    assert 0.995 < mass.sum() <= 1.0
+    expected = n * mass
+    keep = expected >= 5
+    chi2 = float((((counts - expected) ** 2) / expected)[keep].sum())
+    dof = int(keep.sum()) - 1
+    p = stats.chi2.sf(chi2, dof)
+    assert p > 1e-3, (chi2, dof, p)
+    assert counts[~keep].sum() <= 5 * max(1.0, expected[~keep].sum())  # where the density says rare, it is rare
+
+
+@settings(max_examples=8, deadline=None)
+@given(abar=st.floats(0.01, 0.99))
+def test_density_integrates_to_one(abar):
+    xs = np.arange(-7.0, 7.0, 0.02) + 0.01
+    gx, gy = np.meshgrid(xs, xs)
+    total = float(np.exp(log_prob(np.stack([gx, gy], -1), abar)).sum()) * 0.02**2
+    assert total == pytest.approx(1.0, abs=2e-4)
+
+
+# --- the limits --------------------------------------------------------------------------------
+
+
+def test_no_noise_gives_back_the_board_and_little_noise_nearly():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-3, 3, (4000, 2)).astype(np.float32)
+    board = np.asarray(dv.checkerboard_log_prob(x), np.float64)
+    np.testing.assert_array_equal(log_prob(x, 1.0), board)  # -inf off the black squares, as there
+    # sigma = 1e-3: 0.01 from every edge is 10 sigma, so q_t = p_0 to 1e-6 there; off the squares tiny but finite
+    abar = float(np.float32(1 - 1e-6))
+    clear = np.min(np.abs(x - np.round(x)), axis=1) > 0.01
+    near = log_prob(x, abar)
+    np.testing.assert_allclose(near[clear & np.isfinite(board)], -math.log(8), atol=1e-5)
+    assert np.all(np.isfinite(near)) and np.all(near[clear & ~np.isfinite(board)] < -40)
+
+
+def test_little_signal_gives_the_gaussian_with_the_boards_moments():
+    """alpha_bar -> 0: q_t -> N(sqrt(abar) mean, (1 - abar) I + abar Cov), up to O(abar^2) (odd cumulants vanish)."""
+    c = np.asarray(CORNERS, np.float64) + 0.5
+    mean = c.mean(0)  # each square's centre; inside a square the offset has mean 0 and variance 1/12
+    cov = (c - mean).T @ (c - mean) / len(c) + np.eye(2) / 12
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-3, 3, (500, 2))
+    for abar, tol in ((1e-3, 2e-5), (1e-5, 5e-6)):  # measured: 6.1e-6, 2.5e-6 (float32)
+        gauss = stats.multivariate_normal(np.sqrt(abar) * mean, (1 - abar) * np.eye(2) + abar * cov).logpdf(x)
+        np.testing.assert_allclose(log_prob(x, abar), gauss, atol=tol)
+
+
+# --- shapes, jit and bad input -----------------------------------------------------------------
+
+
+def test_shapes_and_jit():
+    x = jnp.zeros((3, 4, 2))
+    assert dv.checkerboard_diffused_log_prob(x, 0.5).shape == (3, 4)
+    assert dv.checkerboard_diffused_log_prob(x, 0.5).dtype == jnp.float32
+    f = jax.jit(dv.checkerboard_diffused_log_prob)
+    pts = jnp.array([[0.5, 0.5], [-0.5, 0.5]])
+    np.testing.assert_allclose(f(pts, 1.0), dv.checkerboard_log_prob(pts))  # the traced alpha_bar = 1 branch
+    np.testing.assert_allclose(f(pts, 0.3), dv.checkerboard_diffused_log_prob(pts, 0.3), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("x", "abar", "name"),
+    [
+        ([[0.0, 0.0]], 0.0, "alpha_bar"),
+        ([[0.0, 0.0]], -0.2, "alpha_bar"),
+        ([[0.0, 0.0]], 1.01, "alpha_bar"),
+        ([[0.0, 0.0]], float("nan"), "alpha_bar"),
+        ([[0.0, 0.0]], [0.5, 0.5], "alpha_bar"),
+        ([[0.0, 0.0]], True, "alpha_bar"),
+        ([[0.0, 0.0, 0.0]], 0.5, "x"),
+        ([[float("nan"), 0.0]], 0.5, "x"),
+        ([[float("inf"), 0.0]], 0.5, "x"),
+        (0.3, 0.5, "x"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_parameter(x, abar, name):
+    with pytest.raises(ValueError, match=name):
+        dv.checkerboard_diffused_log_prob(x, abar)
