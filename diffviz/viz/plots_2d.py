@@ -142,6 +142,21 @@ def _data_density_grid(mixture: GaussianMixture, lim: float, grid_size: int, *, 
     return xs, density.reshape(xs.shape[0], xs.shape[0])
 
 
+def _checkerboard_density_grid(schedule: Schedule, t: int, lim: float, grid_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(xs, density)`` of the diffused checkerboard at step ``t`` on the grid of :func:`density_grid`.
+
+    :func:`~diffviz.checkerboard_diffused_log_prob` (float32, one call), exponentiated in float64.
+    """
+    from diffviz._data import checkerboard_diffused_log_prob
+
+    t = int(v.timestep("t", t, schedule.T))
+    xs, pts = _grid(lim, grid_size)
+    log_q = checkerboard_diffused_log_prob(pts.astype(np.float32), schedule.alpha_bars[t],
+                                           one_minus_alpha_bar=schedule.one_minus_alpha_bars[t])
+    log_q = np.asarray(log_q, np.float64)
+    return xs, np.exp(log_q).reshape(xs.shape[0], xs.shape[0])
+
+
 def _hdr_levels(density, cell_area: float, masses: Sequence[float]) -> np.ndarray:
     r"""Density levels whose contours enclose the given probability masses ("highest density regions").
 
