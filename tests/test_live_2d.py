@@ -100,6 +100,17 @@ def assert_board_agrees(snap: dict, name: str) -> None:
     assert np.all(np.abs(got[fin] - want[fin]) <= RTOL + 1e-6 * np.abs(want[fin])), (got, want)
 
 
+def assert_heat_agrees(heat: dict, name: str, t: int) -> None:
+    """The checkerboard's shaded grid (a product of 1-D factors in the browser) against diffviz at the cell centres."""
+    G, lim = heat["G"], heat["lim"]
+    centres = -lim + (np.arange(G) + 0.5) * 2 * lim / G
+    gx, gy = np.meshgrid(centres, centres[::-1])  # row 0 at the top
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    want = np.asarray(board_numbers(name, t, points)["logDensity"], np.float64)
+    got = np.log(np.asarray(heat["density"], np.float64))
+    assert np.all(np.abs(got - want) <= RTOL + 1e-6 * np.abs(want)), np.max(np.abs(got - want))
+
+
 def assert_agrees(snap: dict, name: str = "linear") -> None:
     if snap.get("dataset") == "checkerboard":
         assert_board_agrees(snap, name)
@@ -322,10 +333,12 @@ def test_forward_numbers_agree_and_every_control_changes_the_picture(chromium, u
             s = snap(frame)
             assert (s["schedule"], s["t"]) == (name, t)
             assert_agrees(s, name)
+        assert_heat_agrees(frame.evaluate("() => window.diffvizLive.heat()"), "linear", 150)  # the shaded grid too
         before, n = picture(frame), draws(frame)
         frame.click("#s-density")
         wait_redrawn(frame, n)
         assert snap(frame)["density"] is False and picture(frame) != before
+        assert frame.evaluate("() => window.diffvizLive.heat()") is None
         frame.click("#s-density")  # (on again: the eight Gaussians' toggle below starts from on)
         frame.select_option("#s-dataset", "eight Gaussians")
         before, n = picture(frame), draws(frame)

@@ -173,6 +173,10 @@
       }
       return snap;
     },
+    heat() { // the shaded q_t: G x G values at the cell centres, row 0 at the top (null when nothing is shaded)
+      const last = D.heatImage.last;
+      return heat && last ? { G: last.G, lim: last.lim, density: Array.from(last.density) } : null;
+    },
     particles(indices) { // x_t of the particles with these indices (in the stored order)
       const f = current, a = Math.sqrt(f.abar), b = Math.sqrt(f.rest), x = x0[f.dataset];
       return indices.map((i) => [a * x[2 * i] + b * eps[2 * i], a * x[2 * i + 1] + b * eps[2 * i + 1]]);

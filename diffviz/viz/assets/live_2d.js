@@ -245,6 +245,7 @@ window.diffviz2D = (function () {
         }
       }
     }
+    heatImage.last = { G, lim, density: p }; // (for tests: the values shaded, row 0 at the top)
     for (let q = 0; q < G * G; q++) { // white (0) to a light red (the top of q_t)
       const f = top > 0 ? Math.sqrt(p[q] / top) : 0;
       img.data[4 * q] = 255 - Math.round(f * 17);
