@@ -65,14 +65,15 @@ def log_prob(x, abar) -> np.ndarray:
 # --- agreement ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    log10_noise=st.floats(-6.0, -0.0005),  # 1 - alpha_bar from 1e-6 to ~0.999: the whole chain
+    # alpha_bar from 1e-7 to 0.1 (the noisy end), or 1 - alpha_bar from 1e-6 to 0.999 (the start): the whole chain
+    abar=st.one_of(st.floats(-7.0, -1.0).map(lambda e: 10**e), st.floats(-6.0, -0.0005).map(lambda e: 1 - 10**e)),
     scale=st.sampled_from([1.0, 3.0, 30.0, 1e3, 1e5]),
     u=st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=2),
 )
-def test_log_density_matches_float64_quadrature_near_and_far(log10_noise, scale, u):
-    abar = float(np.float32(1 - 10**log10_noise))
+def test_log_density_matches_float64_quadrature_near_and_far(abar, scale, u):
+    abar = float(np.float32(abar))
     x = np.asarray(u, np.float32) * np.float32(scale)
     got = float(log_prob(x[None], abar)[0])
     want = reference_log_prob(x.astype(np.float64), abar)
@@ -93,6 +94,33 @@ def test_far_tail_where_a_square_is_about_one_over_the_distance_wide(abar):
     got = log_prob(x, abar)
     want = np.array([reference_log_prob(p.astype(np.float64), float(np.float32(abar))) for p in x])
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("abar", [1e-7, 1e-6, 1e-3, 0.5, 1 - 1e-6])
+def test_finite_and_right_far_out(abar):
+    """|x| up to 1e5: the log-density is about -|x|^2 / 2 and finite; two squares' edges are then closer than float32
+    can tell apart at that size (1e5 has a step of 0.008), so Q's asymptotic series must carry the difference."""
+    abar = float(np.float32(abar))
+    x = np.array([[1e5, 0.3], [0.2, -7e4], [1e5, 1e5], [-3e3, 2e3], [40.0, -35.0]], np.float32)
+    got = log_prob(x, abar)
+    want = np.array([reference_log_prob(p.astype(np.float64), abar) for p in x])
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("noise", [1e-6, 1e-4])
+def test_just_off_an_edge_at_little_noise(noise):
+    """sigma = 1e-3 or 1e-2, points 3 to 30 sigma from a square's edge (either side): the edge offsets are computed
+    one by one (not as the centre's offset -+ half the width) and without rounding s y at full size."""
+    abar = float(np.float32(1 - noise))
+    sigma = math.sqrt(1 - abar)
+    offsets = np.array([-30, -10, -3, 3, 10, 30]) * sigma
+    x1 = (np.arange(-2, 3)[:, None] + offsets[None, :]).ravel()
+    x = np.stack([np.concatenate([x1, np.full(4, 0.5)]), np.concatenate([np.full(x1.size, 0.5), [-2.0625, -0.9375, 1.0625, 2.03]])], 1)
+    x = x.astype(np.float32)
+    got = log_prob(x, abar)
+    want = np.array([reference_log_prob(p.astype(np.float64), abar) for p in x])
+    assert np.all(np.abs(got - want) <= 1e-6 * np.maximum(1.0, np.abs(want))), np.max(np.abs(got - want) / np.maximum(1, np.abs(want)))
 
 
 @pytest.mark.parametrize("abar", [0.9, 0.5, 0.05])

@@ -2,7 +2,8 @@ r"""Chapter 4's figures: 2-D toy data diffusing, and the exact density it follow
 
 Exact answers come from :mod:`diffviz._mixture`: for Gaussian-mixture data the diffused
 density :math:`q_t` is known in closed form, so a figure can put the truth next to simulated
-particles. 2-D data are drawn on square panels with equal aspect (``style._square``).
+particles (for the checkerboard too: :func:`~diffviz.checkerboard_diffused_log_prob`, shaded by
+chapter 4's browser explorer's static picture). 2-D data are drawn on square panels with equal aspect (``style._square``).
 
 Conventions: 2-D particles are ``(n, 2)`` arrays; a trajectory is ``(S, n, 2)`` whose entry
 ``t`` is :math:`x_t` (the layout of :func:`~diffviz.run_forward_chain` and
