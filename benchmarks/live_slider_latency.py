@@ -1,8 +1,8 @@
 """Key press to pixels for the kernel-free live explorers (chapters 1, 2, 4, 5 and 13) in Chromium.
 
 ``forward_1d`` is chapter 2's diffviz.forward_1d_live (sliders t and beta), ``forward_2d``
-chapter 4's diffviz.forward_2d_live (slider t; the eight Gaussians, with the exact density's
-heat map, and the swiss roll), ``reverse_2d`` chapter 5's diffviz.reverse_2d_live (slider t,
+chapter 4's diffviz.forward_2d_live (slider t; the eight Gaussians and the checkerboard, each
+with the exact density's heat map, and the swiss roll), ``reverse_2d`` chapter 5's diffviz.reverse_2d_live (slider t,
 timed after the browser has run the chain once; a press that enters a new block of 10 steps
 reruns up to 9 steps), ``interpolant`` chapter 12's diffviz.interpolant_live (slider t, VP and
 linear interpolants of the two moons), ``guidance`` chapter 13's diffviz.guidance_live (slider w, 3,000 points at
@@ -119,7 +119,11 @@ def build(name: str, particles: int):
         def swiss(frame):
             frame.select_option("#s-dataset", "swiss roll")
 
-        return live, [("t (eight Gaussians, heat map)", "#s-t", None), ("t (swiss roll)", "#s-t", swiss)]
+        def board(frame):
+            frame.select_option("#s-dataset", "checkerboard")
+
+        return live, [("t (eight Gaussians, heat map)", "#s-t", None), ("t (swiss roll)", "#s-t", swiss),
+                      ("t (checkerboard, heat map)", "#s-t", board)]  # fmt: skip
     if name == "interpolant":
         live = dv.interpolant_live(key, n=particles, interpolant="vp", t=0.5)
 

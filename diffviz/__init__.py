@@ -55,6 +55,7 @@ from diffviz._mixture import (
 # --- data: 1-D mixtures and the 2-D toy sets ---
 from diffviz._data import (
     TOY_DATASETS_2D,
+    checkerboard_diffused_log_prob,
     checkerboard_log_prob,
     eight_gaussians_mixture,
     mixture_1d,
@@ -307,6 +308,7 @@ __all__ = [
     "batch_eps_loss",
     "cfg_eps_fn",
     "check_setup",
+    "checkerboard_diffused_log_prob",
     "checkerboard_log_prob",
     "class_conditional_eps",
     "class_mixture",

@@ -3,7 +3,9 @@
 The browser set-up and the host page are test_live's. What the front-ends compute must agree
 with diffviz: alpha-bar_t and 1 - alpha-bar_t (float32 schedules), the mean and variance of the
 diffused eight Gaussians (dv.diffuse_mixture), its log-density (dv.mixture_log_prob) and the
-exact eps* (dv.optimal_eps) at a few points, to 1e-5 relative; the particles x_t to the stored
+exact eps* (dv.optimal_eps) at a few points, to 1e-5 relative; the diffused checkerboard's
+moments (worked out here) and density (dv.checkerboard_diffused_log_prob) the same way, and the
+browser's erfc to SciPy's on 5,000 points; the particles x_t to the stored
 x0 and eps; the reverse chain's step noise to diffviz.viz.live_2d.chain_noise, and its particles
 to the same chain run in Python with dv.optimal_eps (float32 there, float64 in the browser).
 """
@@ -75,7 +77,44 @@ def python_numbers(name: str, t: int, points=POINTS) -> dict:
     return out
 
 
+def board_numbers(name: str, t: int, points=POINTS) -> dict:
+    s = schedule(name)
+    abar, rest = float(s.alpha_bars[t]), float(s.one_minus_alpha_bars[t])
+    # The board is uniform on [-2, 2) in each coordinate: mean 0, variance 16/12 (not read from diffviz).
+    log_q = dv.checkerboard_diffused_log_prob(jnp.asarray(points, jnp.float32), s.alpha_bars[t], one_minus_alpha_bar=s.one_minus_alpha_bars[t])
+    return {"abar": abar, "rest": rest, "mean": [0.0, 0.0], "variance": [abar * 16 / 12 + rest] * 2,
+            "logDensity": np.asarray(log_q, np.float64).tolist()}  # fmt: skip
+
+
+def assert_board_agrees(snap: dict, name: str) -> None:
+    py = board_numbers(name, snap["t"])
+    for key in ("abar", "rest"):
+        assert snap[key] == pytest.approx(py[key], rel=RTOL), key
+    assert snap["mean"] == pytest.approx(py["mean"], abs=1e-6)
+    assert snap["variance"] == pytest.approx(py["variance"], rel=RTOL)
+    got, want = np.asarray(snap["logDensity"], np.float64), np.asarray(py["logDensity"], np.float64)
+    assert np.array_equal(np.isneginf(got), np.isneginf(want)), (got, want)  # t = 0: -inf off the black squares
+    fin = np.isfinite(want)
+    # q_t to 1e-5 relative; where log q_t is very negative (t near 0, a point many sigma_t off a square) float32's
+    # rounding of Python's log q is the limit (measured: 5.4e-7 |log q| at cosine t = 1, log q = -12,600)
+    assert np.all(np.abs(got[fin] - want[fin]) <= RTOL + 1e-6 * np.abs(want[fin])), (got, want)
+
+
+def assert_heat_agrees(heat: dict, name: str, t: int) -> None:
+    """The checkerboard's shaded grid (a product of 1-D factors in the browser) against diffviz at the cell centres."""
+    G, lim = heat["G"], heat["lim"]
+    centres = -lim + (np.arange(G) + 0.5) * 2 * lim / G
+    gx, gy = np.meshgrid(centres, centres[::-1])  # row 0 at the top
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    want = np.asarray(board_numbers(name, t, points)["logDensity"], np.float64)
+    got = np.log(np.asarray(heat["density"], np.float64))
+    assert np.all(np.abs(got - want) <= RTOL + 1e-6 * np.abs(want)), np.max(np.abs(got - want))
+
+
 def assert_agrees(snap: dict, name: str = "linear") -> None:
+    if snap.get("dataset") == "checkerboard":
+        assert_board_agrees(snap, name)
+        return
     py = python_numbers(name, snap["t"])
     for key in ("abar", "rest", "beta"):
         if key in snap and key in py:
@@ -101,6 +140,16 @@ def test_agreement_check_can_fail():
         assert_agrees({**snap, "epsStar": [[a * (1 + 3e-5), b] for a, b in snap["epsStar"]]})
     with pytest.raises(AssertionError):
         assert_agrees({**snap, "t": 101})
+    for t in (0, 1, 100):
+        board = {"t": t, "dataset": "checkerboard", **board_numbers("linear", t)}
+        assert_agrees(board)
+        with pytest.raises(AssertionError):
+            assert_agrees({**board, "logDensity": [v + 2e-5 + 2e-6 * abs(v) for v in board["logDensity"]]})
+        with pytest.raises(AssertionError):
+            assert_agrees({**board, "variance": [v * (1 + 3e-5) for v in board["variance"]]})
+    board = {"t": 0, "dataset": "checkerboard", **board_numbers("linear", 0)}
+    with pytest.raises(AssertionError):  # a finite value where the board has none
+        assert_agrees({**board, "logDensity": [-50.0 if math.isinf(v) else v for v in board["logDensity"]]})
 
 
 # --- Python side ----------------------------------------------------------------------------------
@@ -119,6 +168,9 @@ def test_forward_payload_is_the_data_and_one_noise_draw(forward):
     np.testing.assert_allclose(eps, np.asarray(jax.random.normal(noise_key, (10_000, 2))), atol=live_2d.SCALE / 2)
     mix = dv.eight_gaussians_mixture()
     assert np.asarray(p["mixtures"]["eight Gaussians"]["means"]) == pytest.approx(np.asarray(mix.means), rel=1e-7)
+    board = p["boards"]["checkerboard"]  # the black unit squares [i, i+1) x [j, j+1), i + j even
+    assert board["side"] == 1.0
+    assert sorted(map(tuple, board["corners"])) == sorted((i, j) for i in range(-2, 2) for j in range(-2, 2) if (i + j) % 2 == 0)
 
 
 def test_one_noise_draw_gives_the_exact_marginal(forward):
@@ -258,13 +310,36 @@ def test_forward_numbers_agree_and_every_control_changes_the_picture(chromium, u
         s = snap(frame)
         assert (s["schedule"], s["t"]) == ("cosine", 60) and picture(frame) != before
         assert_agrees(s, "cosine")
-        for name in ("swiss roll", "two moons", "checkerboard"):
+        for name in ("swiss roll", "two moons"):
             before, n = picture(frame), draws(frame)
             frame.select_option("#s-dataset", name)
             wait_redrawn(frame, n)
             s = snap(frame)
             assert s["dataset"] == name and picture(frame) != before and "mean" not in s
+            assert frame.is_disabled("#s-density") and s["density"] is False  # no exact density to shade
             check_particles(s)
+        # the checkerboard: its exact q_t, from the squares' corners and the browser's own erfc
+        before, n = picture(frame), draws(frame)
+        frame.select_option("#s-dataset", "checkerboard")
+        wait_redrawn(frame, n)
+        s = snap(frame)
+        assert (s["dataset"], s["density"]) == ("checkerboard", True) and picture(frame) != before
+        assert not frame.is_disabled("#s-density")
+        assert_agrees(s, "cosine")
+        check_particles(s)
+        for name, t in (("cosine", 0), ("cosine", 1), ("cosine", 999), ("linear", 1000), ("linear", 2), ("linear", 150)):
+            frame.select_option("#s-schedule", name)
+            frame.evaluate("t => { const s = document.querySelector('#s-t'); s.value = String(t); s.dispatchEvent(new Event('input')); }", t)
+            s = snap(frame)
+            assert (s["schedule"], s["t"]) == (name, t)
+            assert_agrees(s, name)
+        assert_heat_agrees(frame.evaluate("() => window.diffvizLive.heat()"), "linear", 150)  # the shaded grid too
+        before, n = picture(frame), draws(frame)
+        frame.click("#s-density")
+        wait_redrawn(frame, n)
+        assert snap(frame)["density"] is False and picture(frame) != before
+        assert frame.evaluate("() => window.diffvizLive.heat()") is None
+        frame.click("#s-density")  # (on again: the eight Gaussians' toggle below starts from on)
         frame.select_option("#s-dataset", "eight Gaussians")
         before, n = picture(frame), draws(frame)
         frame.click("#s-density")
@@ -277,6 +352,25 @@ def test_forward_numbers_agree_and_every_control_changes_the_picture(chromium, u
         wait_redrawn(frame, n)
         assert 100 < snap(frame)["t"] < 300 and picture(frame) != before
         assert errors == [] and foreign == []
+
+
+@pytest.mark.browser
+def test_browser_erfc_and_log_phi_agree_with_scipy(chromium, urls):  # noqa: F811
+    """The erfc behind the checkerboard's q_t (series below 2, Laplace's continued fraction above), on 5,000 points."""
+    from scipy import special
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([np.linspace(-6.0, 27.0, 2001), rng.uniform(-1, 1, 3000) * 10 ** rng.uniform(-8, 2.5, 3000),
+                        [0.0, 2.0, np.nextafter(2.0, 0.0), 1e-300]])  # fmt: skip
+    with opened(chromium, urls["forward"]) as (_page, frame, errors, foreign):
+        got = np.asarray(frame.evaluate("xs => xs.map((x) => window.diffviz2D.erfc(x))", x.tolist()))
+        log_phi = np.asarray(frame.evaluate("xs => xs.map((x) => window.diffviz2D.logPhi(x))", x.tolist()))
+        assert errors == [] and foreign == []
+    want = special.erfc(x)
+    shown = want > 1e-300  # (past x = 26.5 erfc is below double's normal range)
+    assert np.max(np.abs(got[shown] / want[shown] - 1)) < 1e-11  # measured: 1.9e-13
+    ref = special.log_ndtr(x)
+    assert np.all(np.abs(log_phi - ref) <= 1e-12 * np.maximum(1.0, np.abs(ref)))  # measured: 2.3e-13 relative
 
 
 @pytest.mark.browser

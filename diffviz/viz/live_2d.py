@@ -3,8 +3,9 @@ r"""Chapters 4 and 5's explorers computed in the browser (no kernel): see :mod:`
 * :func:`forward_2d_live` (chapter 4): the 2-D toy data sets diffusing. Python hands over
   ``x0`` of every data set and one noise draw per particle; the browser
   (``assets/forward_2d_live.js``) shows :math:`x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}
-  \varepsilon` for the chosen data set, schedule and ``t``, and for the eight Gaussians the
-  exact density :math:`q_t` as a heat map.
+  \varepsilon` for the chosen data set, schedule and ``t``, and for the eight Gaussians and the
+  checkerboard the exact density :math:`q_t` as a heat map (the checkerboard's from its squares'
+  corners, Gaussian CDF differences with an ``erfc`` written in JavaScript).
 * :func:`reverse_2d_live` (chapter 5): the reverse process with the exact
   :math:`\varepsilon^*` of a 2-D mixture. Python hands over the start :math:`x_T` and a 32-bit
   seed; the browser (``assets/reverse_2d_live.js``) runs DDPM's chain itself, computing
@@ -31,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffviz import _validate as v
-from diffviz._data import TOY_DATASETS_2D, eight_gaussians_mixture
+from diffviz._data import _CHECKER_CORNERS, TOY_DATASETS_2D, eight_gaussians_mixture
 from diffviz._mixture import GaussianMixture, optimal_eps
 from diffviz._reverse import _reverse_mean
 from diffviz._schedules import cosine_schedule, linear_schedule
@@ -71,14 +72,21 @@ def _mixture_json(mix: GaussianMixture) -> dict:
     }
 
 
+def _board_json() -> dict:
+    """The checkerboard as the browser needs it: the lower-left corners of its black unit squares."""
+    return {"corners": np.asarray(_CHECKER_CORNERS, np.float64).tolist(), "side": 1.0}
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     return buffer.getvalue()
 
 
-def _scatter_figure(points: np.ndarray, colours_from: np.ndarray, title: str, *, mixture=None, schedule=None, t=0, paths=None):
-    """The static picture: points coloured by the angle of ``colours_from``, over q_t if a mixture."""
+def _scatter_figure(points: np.ndarray, colours_from: np.ndarray, title: str, *, mixture=None, schedule=None, t=0, paths=None,
+                    density=None):  # fmt: skip
+    """The static picture: points coloured by the angle of ``colours_from``, over q_t if a mixture (or a
+    ``(xs, density)`` grid is given)."""
     from diffviz.viz import plots_2d as p2
     from diffviz.viz.explorer import _agg_figure
 
@@ -86,6 +94,8 @@ def _scatter_figure(points: np.ndarray, colours_from: np.ndarray, title: str, *,
     ax = fig.subplots()
     if mixture is not None:
         _, density = p2.density_grid(mixture, schedule, t, lim=LIM, grid_size=81)
+    if density is not None:
+        density = density[1] if isinstance(density, tuple) else density
         ax.imshow(np.sqrt(density / density.max()), extent=(-LIM, LIM, -LIM, LIM), origin="lower", cmap="Reds", vmax=2.2)
     ax.scatter(points[:, 0], points[:, 1], s=1.5, c=p2._start_colours(colours_from), linewidths=0, rasterized=True)
     for path in paths if paths is not None else ():
@@ -103,8 +113,10 @@ def _scatter_figure(points: np.ndarray, colours_from: np.ndarray, title: str, *,
 _NOTE_FORWARD = (
     "Computed in your browser, no kernel: each particle keeps its x₀ and one noise draw ε, and "
     "xₜ = √ᾱₜ x₀ + √(1−ᾱₜ) ε, an exact sample of q(xₜ) at every t (not one path of the step-by-step "
-    "chain). Colour: the angle each particle starts at. Eight Gaussians: shaded, the exact density "
-    "qₜ, a mixture with centres √ᾱₜ μₖ and variances ᾱₜ s² + 1 − ᾱₜ."
+    "chain). Colour: the angle each particle starts at. Shaded, the exact density qₜ: for the eight "
+    "Gaussians a mixture with centres √ᾱₜ μₖ and variances ᾱₜ s² + 1 − ᾱₜ; for the checkerboard, on "
+    "each black square [a, a + 1)², the product over both coordinates of (Φ((x − √ᾱₜ a)/σₜ) − "
+    "Φ((x − √ᾱₜ (a + 1))/σₜ))/√ᾱₜ, averaged over the 8 squares (σₜ = √(1 − ᾱₜ))."
 )
 
 
@@ -139,12 +151,13 @@ class Forward2DLive:
         self.x0 = {d: (q.astype(np.float32) * np.float32(SCALE)) for d, q in q0.items()}
         self.eps = q_eps.astype(np.float32) * np.float32(SCALE)
         mixtures = {"eight Gaussians": _mixture_json(eight_gaussians_mixture())} if "eight Gaussians" in names else {}
+        boards = {"checkerboard": _board_json()} if "checkerboard" in names else {}
         settings = {"datasets": list(names), "dataset": dataset, "schedules": list(SCHEDULES), "schedule": schedule,
                     "T": self.T, "t": self.t, "lim": LIM, "scale": SCALE, **_SCHEDULE_SETTINGS}  # fmt: skip
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode() + b"".join(q.tobytes() for q in (*q0.values(), q_eps)))
         self.id = digest.hexdigest()[:12]
         self.payload = {"id": self.id, **settings, "x0": {d: _b64_int16(q) for d, q in q0.items()}, "eps": _b64_int16(q_eps),
-                        "mixtures": mixtures, "note": _NOTE_FORWARD}  # fmt: skip
+                        "mixtures": mixtures, "boards": boards, "note": _NOTE_FORWARD}  # fmt: skip
         self.fallback_png = self._fallback_png()
         self.alt_text = self._alt_text()
         self.page = _page_html("2-D forward process, live", self.payload, self.fallback_png, self.alt_text,
@@ -159,19 +172,24 @@ class Forward2DLive:
         return np.sqrt(abar) * self.x0[dataset].astype(np.float64) + np.sqrt(rest) * self.eps.astype(np.float64)
 
     def _fallback_png(self) -> bytes:
+        from diffviz.viz import plots_2d as p2
+
         s = _schedule(self.schedule, self.T)
         mixture = eight_gaussians_mixture() if self.dataset == "eight Gaussians" else None
+        density = p2._checkerboard_density_grid(s, self.t, LIM, 81) if self.dataset == "checkerboard" else None
         abar = float(s.alpha_bars[self.t])
         title = f"{self.dataset}, {self.schedule}: t = {self.t}, ᾱₜ = {abar:.3f}"
         fig = _scatter_figure(self.x_t(self.dataset, self.schedule, self.t), self.x0[self.dataset], title, mixture=mixture,
-                              schedule=s, t=self.t)  # fmt: skip
+                              schedule=s, t=self.t, density=density)  # fmt: skip
         return _png(fig)
 
     def _alt_text(self) -> str:
         abar = float(_schedule(self.schedule, self.T).alpha_bars[self.t])
+        shaded = ", over a red shading of the exact density q_t" if self.dataset in ("eight Gaussians", "checkerboard") else ""
         return (
             f"Scatter plot of {self.n:,} particles of the {self.dataset} data set after t = {self.t} of {self.T} steps of "
-            f"the {self.schedule} schedule (alpha-bar = {abar:.3f}), coloured by the angle each particle starts at. "
+            f"the {self.schedule} schedule (alpha-bar = {abar:.3f}), coloured by the angle each particle starts at"
+            f"{shaded}. "
             "Live in a browser with JavaScript: menus for the data set and the schedule, a slider for t, and the "
             "alpha-bar curve with the current step marked."
         )
@@ -190,7 +208,8 @@ def forward_2d_live(key, **options) -> Forward2DLive:
     :math:`\varepsilon \in \mathbb R^2` per particle (the same for every data set). The browser
     shows :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon` (the exact
     marginal at every ``t``), coloured by each particle's starting angle; for the eight Gaussians
-    also the exact density :math:`q_t` (:func:`~diffviz.diffuse_mixture`). Nothing runs in Python
+    and the checkerboard also the exact density :math:`q_t` as a heat map
+    (:func:`~diffviz.diffuse_mixture`, :func:`~diffviz.checkerboard_diffused_log_prob`). Nothing runs in Python
     after this call; the output works in JupyterLab and in the static book alike.
 
     Args:

@@ -2,7 +2,8 @@ r"""Chapter 4's figures: 2-D toy data diffusing, and the exact density it follow
 
 Exact answers come from :mod:`diffviz._mixture`: for Gaussian-mixture data the diffused
 density :math:`q_t` is known in closed form, so a figure can put the truth next to simulated
-particles. 2-D data are drawn on square panels with equal aspect (``style._square``).
+particles (for the checkerboard too: :func:`~diffviz.checkerboard_diffused_log_prob`, shaded by
+chapter 4's browser explorer's static picture). 2-D data are drawn on square panels with equal aspect (``style._square``).
 
 Conventions: 2-D particles are ``(n, 2)`` arrays; a trajectory is ``(S, n, 2)`` whose entry
 ``t`` is :math:`x_t` (the layout of :func:`~diffviz.run_forward_chain` and
@@ -140,6 +141,21 @@ def _data_density_grid(mixture: GaussianMixture, lim: float, grid_size: int, *, 
     xs, pts = _grid(lim, grid_size)
     density = _mixture_density_np(mixture, schedule, t, pts)
     return xs, density.reshape(xs.shape[0], xs.shape[0])
+
+
+def _checkerboard_density_grid(schedule: Schedule, t: int, lim: float, grid_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(xs, density)`` of the diffused checkerboard at step ``t`` on the grid of :func:`density_grid`.
+
+    :func:`~diffviz.checkerboard_diffused_log_prob` (float32, one call), exponentiated in float64.
+    """
+    from diffviz._data import checkerboard_diffused_log_prob
+
+    t = int(v.timestep("t", t, schedule.T))
+    xs, pts = _grid(lim, grid_size)
+    log_q = checkerboard_diffused_log_prob(pts.astype(np.float32), schedule.alpha_bars[t],
+                                           one_minus_alpha_bar=schedule.one_minus_alpha_bars[t])
+    log_q = np.asarray(log_q, np.float64)
+    return xs, np.exp(log_q).reshape(xs.shape[0], xs.shape[0])
 
 
 def _hdr_levels(density, cell_area: float, masses: Sequence[float]) -> np.ndarray:

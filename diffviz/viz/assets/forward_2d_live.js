@@ -2,9 +2,10 @@
 //
 // Runs inside the self-contained page that diffviz/viz/live_2d.py builds (an <iframe srcdoc>):
 // x0 of every data set and one noise draw eps per particle (int16 times a power of two, base64),
-// the eight-Gaussians mixture and the schedules' settings come from the JSON in #diffviz-data.
-// Closed forms only:  abar_t from the schedule (window.diffvizSchedule, live_common.js),
-//   x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, and for a mixture its exact q_t (window.diffviz2D).
+// the eight-Gaussians mixture, the checkerboard's squares and the schedules' settings come from the
+// JSON in #diffviz-data. Closed forms only:  abar_t from the schedule (window.diffvizSchedule,
+// live_common.js), x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, and for a mixture or the board its
+// exact q_t (window.diffviz2D: a mixture's log-sum-exp, the board's Gaussian CDF differences).
 // window.diffvizLive exposes the numbers it computes (tests compare them with diffviz).
 (function () {
   "use strict";
@@ -52,10 +53,13 @@
     const mean = sum.map((v) => v / n);
     const f = { dataset, schedule, t, abar, rest, snr: abar / rest,
       particleMean: mean, particleVariance: sum2.map((v, d) => v / n - mean[d] * mean[d]) };
-    const mix = data.mixtures[dataset];
+    const mix = data.mixtures[dataset], board = (data.boards || {})[dataset];
     if (mix) {
       f.comp = D.diffuse(mix, abar, rest);
       Object.assign(f, D.moments(mix, abar, rest));
+    } else if (board) {
+      f.comp = D.diffuseBoard(board, abar, rest);
+      Object.assign(f, D.boardMoments(board, abar, rest));
     }
     return f;
   }
@@ -67,7 +71,7 @@
   const mSched = window.diffvizMenu("schedule", "schedule", schedules, state.schedule);
   const { input, out, lab: slide } = window.diffvizSlider("t", "t", 0, T, 1, state.t);
   const dens = el("input", { type: "checkbox", id: "s-density", checked: true });
-  const toggle = el("label", { htmlFor: "s-density", className: "toggle" }, [dens, " shade the exact density qₜ (eight Gaussians)"]);
+  const toggle = el("label", { htmlFor: "s-density", className: "toggle" }, [dens, " shade the exact density qₜ (eight Gaussians, checkerboard)"]);
   const title = el("p", { className: "title" });
   title.setAttribute("aria-live", "polite");
   const flagBox = el("p", { className: "flag", role: "status" });
@@ -164,9 +168,14 @@
         particleMean: f.particleMean, particleVariance: f.particleVariance, density: state.density && !!f.comp };
       if (f.comp) {
         snap.mean = f.mean; snap.variance = f.variance;
-        snap.logDensity = (points || []).map(([x, y]) => D.logDensity(f.comp, x, y));
+        const logq = f.comp.board ? D.boardLogDensity : D.logDensity;
+        snap.logDensity = (points || []).map(([x, y]) => logq(f.comp, x, y));
       }
       return snap;
+    },
+    heat() { // the shaded q_t: G x G values at the cell centres, row 0 at the top (null when nothing is shaded)
+      const last = D.heatImage.last;
+      return heat && last ? { G: last.G, lim: last.lim, density: Array.from(last.density) } : null;
     },
     particles(indices) { // x_t of the particles with these indices (in the stored order)
       const f = current, a = Math.sqrt(f.abar), b = Math.sqrt(f.rest), x = x0[f.dataset];

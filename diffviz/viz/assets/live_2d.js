@@ -10,7 +10,11 @@
 //       (1 + w) eps*(x | c) - w eps*(x) (diffviz.guided_eps), cc and call the class's and the whole
 //       mixture's diffuse() at the same step;
 //   moments(mix, abar, rest): the mean and variance of each coordinate of q_t;
-//   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red);
+//   diffuseBoard(board, abar, rest), boardLogDensity(c, x, y), boardMoments(board, abar, rest): the same for data
+//       uniform on equal squares (the checkerboard), q_t a sum of products of Gaussian CDF differences
+//       (diffviz.checkerboard_diffused_log_prob), with erfc(x) and logPhi(z) to double precision;
+//   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red), c a mixture's
+//       diffuse() or a board's diffuseBoard();
 //   pointsLayer(): a function (u, groups) that draws groups of points ({xs, ys, rgba}) onto a uPlot's plot area;
 //   angleColour(i, k): [r, g, b] of angle sector i of k (a cyclic hue, as diffviz's figures colour points);
 //   sectorOrder(x, k): points x (x0, y0, x1, ...) grouped by the angle sector (of k) they lie in:
@@ -99,6 +103,126 @@ window.diffviz2D = (function () {
     return { mean, variance: [second[0] - mean[0] ** 2, second[1] - mean[1] ** 2] };
   }
 
+  // --- the diffused checkerboard (any union of equal axis-aligned squares, uniform on them) -------
+  // erfcx(x) = exp(x^2) erfc(x) for x >= 0: below 2 from erf's Maclaurin series (erfc >= 0.0047
+  // there, so 1 - erf loses nothing); from 2 on, Laplace's continued fraction
+  //   erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))),
+  // evaluated by the modified Lentz method to double precision.
+  const SQRT_PI = Math.sqrt(Math.PI), SQRT2 = Math.SQRT2, LOG_HALF = Math.log(0.5);
+  function erfSeries(x) { // |x| <= 2: 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    const x2 = x * x;
+    let term = x, sum = x;
+    for (let n = 1; n < 80; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / SQRT_PI) * sum;
+  }
+  function erfcxContinued(x) { // x >= 2
+    const tiny = 1e-300;
+    let f = x, C = x, D = 0;
+    for (let k = 1; k < 500; k++) {
+      const a = k / 2;
+      D = x + a * D; D = D === 0 ? tiny : 1 / D;
+      C = x + a / C; if (C === 0) C = tiny;
+      const delta = C * D;
+      f *= delta;
+      if (Math.abs(delta - 1) < 1e-16) break;
+    }
+    return 1 / (SQRT_PI * f);
+  }
+  function erfcx(x) { // x >= 0
+    return x < 2 ? Math.exp(x * x) * (1 - erfSeries(x)) : erfcxContinued(x);
+  }
+  function erfc(x) {
+    if (x < 0) return 2 - erfc(-x);
+    return x < 2 ? 1 - erfSeries(x) : Math.exp(-x * x) * erfcxContinued(x);
+  }
+  function erf(x) {
+    return Math.abs(x) < 2 ? erfSeries(x) : Math.sign(x) * (1 - Math.exp(-x * x) * erfcxContinued(Math.abs(x)));
+  }
+  function logQ(z) { // log P(N(0, 1) > z), finite for every finite z
+    if (z < 0) return Math.log1p(-0.5 * erfc(-z / SQRT2));
+    const x = z / SQRT2;
+    return LOG_HALF + Math.log(erfcx(x)) - x * x;
+  }
+  function logPhi(z) { return logQ(-z); }
+  function logMass(m, w) { // log P(m - w/2 < N(0, 1) < m + w/2) for w > 0, without cancellation
+    const lo = m - w / 2, hi = m + w / 2;
+    if (lo < 0 && hi > 0) return Math.log(0.5 * (erf(hi / SQRT2) + erf(-lo / SQRT2))); // two positive parts
+    const p = lo >= 0 ? lo : -hi, r = lo >= 0 ? hi : -lo; // mirrored into the upper tail: Q(p) - Q(r)
+    const a = logQ(p), b = logQ(r);
+    return a + Math.log1p(-Math.exp(b - a));
+  }
+
+  // board = {corners: [[a1, a2], ...], side}: uniform on the squares [a, a + side)^2. x_t's density on
+  // square k is prod_d (1/(s side)) P(x_d - s b_d < sigma N(0, 1) < x_d - s a_d), in noise units a
+  // mass of N(0, 1) over an interval of width s side / sigma centred at (x_d - s c_d) / sigma
+  // (diffviz.checkerboard_diffused_log_prob). rest = 0 (t = 0): the board itself.
+  function diffuseBoard(board, abar, rest) {
+    const K = board.corners.length, s = Math.sqrt(abar), sigma = Math.sqrt(rest), h = board.side / 2;
+    const c = { board: true, K, abar, rest, s, sigma, side: board.side, corners: board.corners,
+      cx: new Float64Array(K), cy: new Float64Array(K), logc: -Math.log(K) - 2 * Math.log(s * board.side) };
+    for (let k = 0; k < K; k++) { c.cx[k] = s * (board.corners[k][0] + h); c.cy[k] = s * (board.corners[k][1] + h); }
+    c.w = (s * board.side) / sigma;
+    return c;
+  }
+
+  function boardLogFactor(c, x, centre) { // log of one coordinate's factor, without the 1/(s side)
+    return logMass((x - centre) / c.sigma, c.w);
+  }
+
+  function boardLogDensity(c, x, y) {
+    if (c.rest === 0) { // the data: 1/K / side^2 on the (half-open) squares, 0 elsewhere
+      for (const [a1, a2] of c.corners) {
+        if (x >= a1 && x < a1 + c.side && y >= a2 && y < a2 + c.side) return -Math.log(c.K) - 2 * Math.log(c.side);
+      }
+      return -Infinity;
+    }
+    let m = -Infinity;
+    const l = new Float64Array(c.K);
+    for (let k = 0; k < c.K; k++) {
+      l[k] = boardLogFactor(c, x, c.cx[k]) + boardLogFactor(c, y, c.cy[k]);
+      if (l[k] > m) m = l[k];
+    }
+    let sum = 0;
+    for (let k = 0; k < c.K; k++) sum += Math.exp(l[k] - m);
+    return c.logc + m + Math.log(sum);
+  }
+
+  function boardGrid(c, xs) { // log q_t at every (xs[j], ys[i]) with ys = xs reversed (rows top down): G*G values
+    const G = xs.length, K = c.K, out = new Float64Array(G * G);
+    if (c.rest === 0) {
+      for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) out[i * G + j] = boardLogDensity(c, xs[j], xs[G - 1 - i]);
+      return out;
+    }
+    const fx = new Float64Array(K * G), fy = new Float64Array(K * G); // the 1-D factors: 2 K G evaluations
+    for (let k = 0; k < K; k++) for (let j = 0; j < G; j++) {
+      fx[k * G + j] = boardLogFactor(c, xs[j], c.cx[k]);
+      fy[k * G + j] = boardLogFactor(c, xs[G - 1 - j], c.cy[k]);
+    }
+    for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) m = Math.max(m, fx[k * G + j] + fy[k * G + i]);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp(fx[k * G + j] + fy[k * G + i] - m);
+      out[i * G + j] = c.logc + m + Math.log(sum);
+    }
+    return out;
+  }
+
+  function boardMoments(board, abar, rest) { // uniform on the squares: centres' spread plus side^2 / 12
+    const K = board.corners.length, a = Math.sqrt(abar), h = board.side / 2, mean = [0, 0], second = [0, 0];
+    for (const corner of board.corners) for (let d = 0; d < 2; d++) {
+      mean[d] += (corner[d] + h) / K;
+      second[d] += (corner[d] + h) ** 2 / K;
+    }
+    const variance = [0, 1].map((d) => abar * (second[d] - mean[d] ** 2 + board.side ** 2 / 12) + rest);
+    return { mean: mean.map((v) => a * v), variance };
+  }
+
   let heatCanvas = null;
   function heatImage(c, G, lim) {
     if (!heatCanvas) heatCanvas = document.createElement("canvas");
@@ -107,14 +231,21 @@ window.diffviz2D = (function () {
     const img = ctx.createImageData(G, G);
     const p = new Float64Array(G * G);
     let top = 0;
-    for (let i = 0; i < G; i++) { // row i: y from +lim (top) down to -lim
-      const y = lim - ((i + 0.5) * 2 * lim) / G;
-      for (let j = 0; j < G; j++) {
-        const v = Math.exp(logDensity(c, -lim + ((j + 0.5) * 2 * lim) / G, y));
-        p[i * G + j] = v;
-        if (v > top) top = v;
+    if (c.board) { // a product of 1-D factors: 2 K G erfc's, not K G^2
+      const xs = Float64Array.from({ length: G }, (_, j) => -lim + ((j + 0.5) * 2 * lim) / G);
+      const l = boardGrid(c, xs);
+      for (let q = 0; q < G * G; q++) { p[q] = Math.exp(l[q]); if (p[q] > top) top = p[q]; }
+    } else {
+      for (let i = 0; i < G; i++) { // row i: y from +lim (top) down to -lim
+        const y = lim - ((i + 0.5) * 2 * lim) / G;
+        for (let j = 0; j < G; j++) {
+          const v = Math.exp(logDensity(c, -lim + ((j + 0.5) * 2 * lim) / G, y));
+          p[i * G + j] = v;
+          if (v > top) top = v;
+        }
       }
     }
+    heatImage.last = { G, lim, density: p }; // (for tests: the values shaded, row 0 at the top)
     for (let q = 0; q < G * G; q++) { // white (0) to a light red (the top of q_t)
       const f = top > 0 ? Math.sqrt(p[q] / top) : 0;
       img.data[4 * q] = 255 - Math.round(f * 17);
@@ -196,5 +327,6 @@ window.diffviz2D = (function () {
     });
   }
 
-  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps, followSize };
+  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps, followSize,
+    diffuseBoard, boardLogDensity, boardMoments, erfc, logPhi };
 })();
