@@ -72,6 +72,7 @@ class GuidanceExplorer(_Explorer):
         self.widget = widgets.VBox([self.controls["c"], self.controls["w"], self._init_output(figsize, dpi)])
         self.figure = _agg_figure(figsize, dpi)
         self._load()
+        self._compile_every_class_readout()
         self.render()
         self.controls["c"].observe(self._on_setting, names="value")
         self.controls["w"].observe(self._on_change, names="value")
@@ -87,6 +88,16 @@ class GuidanceExplorer(_Explorer):
     @property
     def title(self) -> str:
         return self._panel.title.get_text()
+
+    def _compile_every_class_readout(self) -> None:
+        """Trace the readout now for every class size: a class with another number of components
+        gives it other shapes, and it would otherwise compile on the reader's first class change."""
+        sizes = np.bincount(np.asarray(self.lmix.labels), minlength=self.lmix.num_classes)
+        done = {int(sizes[self.c])}
+        for c, size in enumerate(sizes.tolist()):
+            if size not in done:
+                guidance_readout(self.lmix, self.samples[0], c)
+                done.add(size)
 
     def _compute(self):
         self.sample_runs += len(self.ws)
