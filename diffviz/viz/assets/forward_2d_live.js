@@ -86,16 +86,9 @@
 
   let draws = 0, current = null, heat = null;
   const counted = () => { draws += 1; document.body.dataset.draws = String(draws); }; // once per update: the curve is drawn last
-  const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
-  const side = (w) => Math.round(Math.max(240, Math.min(420, w)));
+  const axis = D.axis;
   const layer = D.pointsLayer(), colours = Array.from({ length: SECTORS }, (_, s) => D.angleColour(s, SECTORS));
-  const scatter = new uPlot({
-    mode: 2, width: side(boxes[0].clientWidth || 400), height: side(boxes[0].clientWidth || 400), pxAlign: 0,
-    cursor: { show: false }, legend: { show: false },
-    scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
-    axes: [axis("x₁"), axis("x₂")],
-    series: [{}, { label: "particles", paths: () => null, points: { show: false } }], // drawn by the hook below
-    hooks: {
+  const { plot: scatter, side } = D.squareScatter(boxes[0], LIM, 420, "particles", {
       drawClear: [(u) => { // the exact density under the particles
         if (!heat) return;
         const { left, top, width, height } = u.bbox;
@@ -103,8 +96,7 @@
         u.ctx.drawImage(heat, left, top, width, height);
       }],
       draw: [(u) => layer(u, xs.map((x, s) => ({ xs: x, ys: ys[s], rgba: [...colours[s], 255] })))],
-    },
-  }, [null, [[], []]], boxes[0]);
+    });
 
   const tAxis = Array.from({ length: T + 1 }, (_, t) => t);
   const curve = new uPlot({

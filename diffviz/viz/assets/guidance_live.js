@@ -107,17 +107,9 @@
   else flagBox.hidden = true;
 
   let draws = 0, current = null, heat = null, heatClass = -1;
-  const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
-  const side = (w) => Math.round(Math.max(240, Math.min(460, w)));
   const layer = D.pointsLayer();
   const xs = new Float64Array(n), ys = new Float64Array(n);
-  const plot = new uPlot({
-    mode: 2, width: side(box.clientWidth || 400), height: side(box.clientWidth || 400), pxAlign: 0,
-    cursor: { show: false }, legend: { show: false },
-    scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
-    axes: [axis("x₁"), axis("x₂")],
-    series: [{}, { label: "samples", paths: () => null, points: { show: false } }], // drawn by the draw hook
-    hooks: {
+  const { plot, side } = D.squareScatter(box, LIM, 460, "samples", {
       drawClear: [(u) => { if (heat) u.ctx.drawImage(heat, u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height); }],
       draw: [(u) => {
         if (!current) return;
@@ -125,8 +117,7 @@
         draws += 1;
         document.body.dataset.draws = String(draws);
       }],
-    },
-  }, [null, [[], []]], box);
+    });
 
   let heatCopy = null;
   function update() {

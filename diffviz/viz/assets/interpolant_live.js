@@ -74,17 +74,9 @@
 
   let draws = 0, current = null;
   const counted = () => { draws += 1; document.body.dataset.draws = String(draws); }; // once per update: the curves are drawn last
-  const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
-  const side = (w) => Math.round(Math.max(240, Math.min(420, w)));
+  const axis = D.axis;
   const layer = D.pointsLayer(), colours = Array.from({ length: SECTORS }, (_, g) => D.angleColour(g, SECTORS));
-  const scatter = new uPlot({
-    mode: 2, width: side(boxes[0].clientWidth || 400), height: side(boxes[0].clientWidth || 400), pxAlign: 0,
-    cursor: { show: false }, legend: { show: false },
-    scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
-    axes: [axis("x₁"), axis("x₂")],
-    series: [{}, { label: "particles", paths: () => null, points: { show: false } }], // drawn by the hook below
-    hooks: { draw: [(u) => layer(u, xs.map((x, g) => ({ xs: x, ys: ys[g], rgba: [...colours[g], 255] })))] },
-  }, [null, [[], []]], boxes[0]);
+  const { plot: scatter, side } = D.squareScatter(boxes[0], LIM, 420, "particles", { draw: [(u) => layer(u, xs.map((x, g) => ({ xs: x, ys: ys[g], rgba: [...colours[g], 255] })))] });
 
   const tAxis = Array.from({ length: 201 }, (_, i) => i / 200);
   const curve = new uPlot({

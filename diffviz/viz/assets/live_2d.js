@@ -15,6 +15,8 @@
 //       (diffviz.checkerboard_diffused_log_prob), with erfc(x) and logPhi(z) to double precision;
 //   heatImage(c, G, lim): q_t on a G x G grid over [-lim, lim]^2 as an image (white to red), c a mixture's
 //       diffuse() or a board's diffuseBoard();
+//   axis(label), squareScatter(box, lim, maxSide, label, hooks): the axis style and the square x1-x2
+//     scatter of every 2-D explorer ({plot, side}; side is the width rule followSize needs);
 //   pointsLayer(): a function (u, groups) that draws groups of points ({xs, ys, rgba}) onto a uPlot's plot area;
 //   angleColour(i, k): [r, g, b] of angle sector i of k (a cyclic hue, as diffviz's figures colour points);
 //   sectorOrder(x, k): points x (x0, y0, x1, ...) grouped by the angle sector (of k) they lie in:
@@ -317,6 +319,22 @@ window.diffviz2D = (function () {
 
   // The plots follow the column's width (a square scatter, and optionally a curve panel of a fixed
   // height beside it); the iframe follows the page's height (live_common.js's diffvizFollowSize).
+  // The axis style and the square x1-x2 scatter every 2-D explorer draws (its points come from the
+  // caller's draw hook); returns the plot and the side rule (240 px up to maxSide) for followSize.
+  const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
+  function squareScatter(box, lim, maxSide, label, hooks) {
+    const side = (w) => Math.round(Math.max(240, Math.min(maxSide, w)));
+    const plot = new uPlot({
+      mode: 2, width: side(box.clientWidth || 400), height: side(box.clientWidth || 400), pxAlign: 0,
+      cursor: { show: false }, legend: { show: false },
+      scales: { x: { time: false, auto: false, range: [-lim, lim] }, y: { auto: false, range: [-lim, lim] } },
+      axes: [axis("x₁"), axis("x₂")],
+      series: [{}, { label, paths: () => null, points: { show: false } }], // the points: drawn by a hook
+      hooks,
+    }, [null, [[], []]], box);
+    return { plot, side };
+  }
+
   function followSize(id, square, curve) {
     window.diffvizFollowSize(id, () => {
       const w0 = square.box.clientWidth, side = square.side(w0);
@@ -327,6 +345,6 @@ window.diffviz2D = (function () {
     });
   }
 
-  return { decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps, followSize,
+  return { axis, squareScatter, decodeInt16, diffuse, logDensity, epsStar, moments, heatImage, pointsLayer, angleColour, sectorOrder, guidedEps, followSize,
     diffuseBoard, boardLogDensity, boardMoments, erfc, logPhi };
 })();

@@ -123,18 +123,10 @@
   else flagBox.hidden = true;
 
   let draws = 0, current = null, heat = null;
-  const axis = (label) => ({ label, labelSize: 20, size: 40, stroke: "#333", font: "11px sans-serif", labelFont: "12px sans-serif" });
-  const side = (w) => Math.round(Math.max(240, Math.min(460, w)));
   const dpr = () => window.devicePixelRatio || 1;
   const layer = D.pointsLayer();
   const xs = new Float64Array(n), ys = new Float64Array(n); // the particles at the step shown
-  const plot = new uPlot({
-    mode: 2, width: side(box.clientWidth || 400), height: side(box.clientWidth || 400), pxAlign: 0,
-    cursor: { show: false }, legend: { show: false },
-    scales: { x: { time: false, auto: false, range: [-LIM, LIM] }, y: { auto: false, range: [-LIM, LIM] } },
-    axes: [axis("x₁"), axis("x₂")],
-    series: [{}, { label: "particles", paths: () => null, points: { show: false } }], // drawn by the draw hook
-    hooks: {
+  const { plot, side } = D.squareScatter(box, LIM, 460, "particles", {
       drawClear: [(u) => { if (heat) u.ctx.drawImage(heat, u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height); }],
       draw: [(u) => {
         if (!current) return;
@@ -159,8 +151,7 @@
         draws += 1;
         document.body.dataset.draws = String(draws);
       }],
-    },
-  }, [null, [[], []]], box);
+    });
 
   const fmt = (x) => (x >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2));
   function update() {
